@@ -1,0 +1,7 @@
+//! eastest: an Exchange ActiveSync (EAS) conformance test harness.
+//!
+//! - [`wbxml`]: the MS-ASWBXML codec (WBXML <-> XML, every code page, version-aware).
+//! - [`protocol`]: the protocol model: versions, commands, MS-ASHTTP query forms, status codes.
+
+pub mod protocol;
+pub mod wbxml;

@@ -1,0 +1,7 @@
+//! The `eastest` command line.
+
+mod cli;
+
+fn main() -> std::process::ExitCode {
+    cli::main()
+}

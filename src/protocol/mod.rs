@@ -1,0 +1,2 @@
+//! The EAS protocol model (being written).
+pub use crate::wbxml::{ProtocolVersion, VersionSet};

@@ -1,0 +1,557 @@
+//! WBXML -> XML, in one pass without building a tree.
+//!
+//! The output is eastest's XML form (see the module docs of [`crate::wbxml`]):
+//! canonical input gives plain, indented XML; anything a canonical encoder
+//! would not write (a redundant SWITCH_PAGE, split or empty inline strings,
+//! another header) is kept as a `<?wbxml ...?>` instruction, so that
+//! [`encode`](super::encode) gives back the same bytes.
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+
+use super::codepage::{CodePage, TagDef, code_page};
+use super::error::{DecodeError, DecodeErrorKind};
+use super::version::ProtocolVersion;
+use super::wire::{self, HeaderError, MbIntError};
+use super::{Mode, UNKNOWN_NS};
+
+/// How to decode.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct DecodeOptions {
+    /// The protocol version the document belongs to; in strict mode a tag that
+    /// does not exist in this version is an error.
+    pub version: ProtocolVersion,
+    /// Strict (errors on unknown or out-of-version tags) or lenient (keeps them).
+    pub mode: Mode,
+    /// The deepest nesting accepted; EAS documents stay well below 20.
+    pub max_depth: usize,
+    /// Indent the XML (two spaces a level). Compact output has no formatting
+    /// whitespace at all. Both forms encode to the same bytes.
+    pub indent: bool,
+}
+
+impl Default for DecodeOptions {
+    fn default() -> Self {
+        DecodeOptions {
+            version: ProtocolVersion::LATEST,
+            mode: Mode::Strict,
+            max_depth: 64,
+            indent: true,
+        }
+    }
+}
+
+impl DecodeOptions {
+    /// Strict decoding for `version`, indented.
+    pub fn strict(version: ProtocolVersion) -> Self {
+        DecodeOptions {
+            version,
+            ..DecodeOptions::default()
+        }
+    }
+
+    /// Lenient decoding for `version`, indented.
+    pub fn lenient(version: ProtocolVersion) -> Self {
+        DecodeOptions {
+            version,
+            mode: Mode::Lenient,
+            ..DecodeOptions::default()
+        }
+    }
+}
+
+/// Decodes a WBXML document into eastest's XML form.
+///
+/// ```
+/// use eastest::wbxml::{decode, DecodeOptions, ProtocolVersion};
+/// let bytes = [0x03, 0x01, 0x6A, 0x00, 0x00, 0x07, 0x56, 0x52, 0x03, 0x30, 0x00, 0x01, 0x01];
+/// let xml = decode(&bytes, &DecodeOptions::strict(ProtocolVersion::V14_1)).unwrap();
+/// assert_eq!(xml, "<?xml version=\"1.0\" encoding=\"utf-8\"?>\n\
+///                  <FolderSync xmlns=\"FolderHierarchy:\">\n  <SyncKey>0</SyncKey>\n</FolderSync>\n");
+/// ```
+pub fn decode(input: &[u8], options: &DecodeOptions) -> Result<String, DecodeError> {
+    let mut d = Decoder::new(input, options);
+    d.run()?;
+    // Everything written is either copied from validated UTF-8, ASCII markup
+    // or base64, so the buffer is UTF-8.
+    Ok(String::from_utf8(d.out).expect("decoder writes UTF-8 only"))
+}
+
+/// What is known of an element that is open.
+struct Open {
+    /// The tag, or `None` for an unknown token kept in lenient mode.
+    tag: Option<&'static TagDef>,
+    page: u8,
+    token: u8,
+    /// A child element was written inside it.
+    has_children: bool,
+    /// Text, opaque data or an instruction was written inside it: from then on
+    /// no formatting whitespace may be added, or it would become content.
+    inline: bool,
+}
+
+struct Decoder<'a> {
+    input: &'a [u8],
+    pos: usize,
+    opts: DecodeOptions,
+    out: Vec<u8>,
+    page: u8,
+    stack: Vec<Open>,
+    /// Bit n: code page n is used by some element (bit 26: unknown pages/tags).
+    used: u32,
+    root_page: Option<u8>,
+    root_done: bool,
+    /// Where the root start tag's namespace declarations go.
+    decl_at: usize,
+}
+
+const XML_DECL: &[u8] = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
+const UNKNOWN_BIT: u32 = 1 << 26;
+
+impl<'a> Decoder<'a> {
+    fn new(input: &'a [u8], opts: &DecodeOptions) -> Self {
+        // XML is typically 3-4 times the size of its WBXML.
+        let mut out = Vec::with_capacity(input.len().saturating_mul(4).min(1 << 30) + 64);
+        out.extend_from_slice(XML_DECL);
+        Decoder {
+            input,
+            pos: 0,
+            opts: *opts,
+            out,
+            page: 0,
+            stack: Vec::new(),
+            used: 0,
+            root_page: None,
+            root_done: false,
+            decl_at: 0,
+        }
+    }
+
+    fn err(&self, offset: usize, kind: DecodeErrorKind) -> DecodeError {
+        let mut path = String::new();
+        for (i, o) in self.stack.iter().enumerate() {
+            if i > 0 {
+                path.push('/');
+            }
+            match o.tag {
+                Some(t) => path.push_str(t.name),
+                None => path.push_str(&format!("unknown(page {} token 0x{:02X})", o.page, o.token)),
+            }
+        }
+        DecodeError { offset, path, kind }
+    }
+
+    fn run(&mut self) -> Result<(), DecodeError> {
+        let header = wire::parse_header(self.input).map_err(|(at, e)| {
+            let kind = match e {
+                HeaderError::Empty => DecodeErrorKind::Empty,
+                HeaderError::LooksLikeXml => DecodeErrorKind::LooksLikeXml,
+                HeaderError::Version(v) => DecodeErrorKind::Version(v),
+                HeaderError::Truncated(w) => DecodeErrorKind::TruncatedHeader(w),
+                HeaderError::Overflow(w) => DecodeErrorKind::HeaderOverflow(w),
+                HeaderError::PublicIdInStringTable => DecodeErrorKind::PublicIdInStringTable,
+                HeaderError::Charset(c) => DecodeErrorKind::Charset(c),
+                HeaderError::StringTable(n) => DecodeErrorKind::StringTable(n),
+            };
+            self.err(at, kind)
+        })?;
+        let raw = &self.input[..header.len];
+        if raw != wire::CANONICAL_HEADER {
+            self.out.extend_from_slice(b"<?wbxml header ");
+            for b in raw {
+                self.out.extend_from_slice(format!("{b:02X}").as_bytes());
+            }
+            self.out.extend_from_slice(b"?>\n");
+        }
+        self.pos = header.len;
+
+        while self.pos < self.input.len() {
+            let at = self.pos;
+            let b = self.input[at];
+            if self.root_done {
+                return Err(self.err(at, DecodeErrorKind::TrailingBytes(self.input.len() - at)));
+            }
+            match b {
+                wire::SWITCH_PAGE => self.switch_page(at)?,
+                wire::END => self.end(at)?,
+                wire::STR_I => self.inline_string(at)?,
+                wire::OPAQUE => self.opaque(at)?,
+                _ if wire::is_global(b) => {
+                    return Err(self.err(
+                        at,
+                        DecodeErrorKind::UnsupportedToken {
+                            token: b,
+                            name: wire::global_name(b),
+                        },
+                    ));
+                }
+                _ => self.tag(at, b)?,
+            }
+        }
+        if !self.stack.is_empty() {
+            return Err(self.err(
+                self.input.len(),
+                DecodeErrorKind::Truncated {
+                    open: self.stack.len(),
+                },
+            ));
+        }
+        if !self.root_done {
+            return Err(self.err(self.input.len(), DecodeErrorKind::NoRoot));
+        }
+        self.out.push(b'\n');
+        self.declare_namespaces();
+        Ok(())
+    }
+
+    /// Inserts the namespace declarations into the root start tag, now that
+    /// every page used is known: the root's page is the default namespace, the
+    /// others are prefixed by their names (`Contacts:FirstName`).
+    fn declare_namespaces(&mut self) {
+        let mut decl = Vec::with_capacity(128);
+        if let Some(root) = self.root_page {
+            decl.extend_from_slice(b" xmlns=\"");
+            decl.extend_from_slice(code_page(root).map_or("", |p| p.uri).as_bytes());
+            decl.push(b'"');
+        }
+        for n in 0..26u8 {
+            if self.used & (1 << n) != 0 && Some(n) != self.root_page {
+                let p = code_page(n).expect("pages 0-25 exist");
+                decl.extend_from_slice(b" xmlns:");
+                decl.extend_from_slice(p.namespace.as_bytes());
+                decl.extend_from_slice(b"=\"");
+                decl.extend_from_slice(p.uri.as_bytes());
+                decl.push(b'"');
+            }
+        }
+        if self.used & UNKNOWN_BIT != 0 {
+            decl.extend_from_slice(b" xmlns:wbxml=\"");
+            decl.extend_from_slice(UNKNOWN_NS.as_bytes());
+            decl.push(b'"');
+        }
+        self.out.splice(self.decl_at..self.decl_at, decl);
+    }
+
+    fn switch_page(&mut self, at: usize) -> Result<(), DecodeError> {
+        let Some(&page) = self.input.get(at + 1) else {
+            return Err(self.err(at, DecodeErrorKind::TruncatedSwitchPage));
+        };
+        if self.opts.mode == Mode::Strict && code_page(page).is_none_or(|p| p.tags.is_empty()) {
+            return Err(self.err(at + 1, DecodeErrorKind::UnknownPage { page }));
+        }
+        self.pos = at + 2;
+        // A canonical encoder switches only right before a tag of another page.
+        let next_is_tag = self
+            .input
+            .get(self.pos)
+            .is_some_and(|&n| !wire::is_global(n));
+        if !(next_is_tag && page != self.page) {
+            self.instruction_start();
+            self.out.extend_from_slice(b"<?wbxml switch-page ");
+            self.out.extend_from_slice(page.to_string().as_bytes());
+            self.out.extend_from_slice(b"?>");
+        }
+        self.page = page;
+        Ok(())
+    }
+
+    /// Before writing an instruction: at document level it goes on its own
+    /// line; inside an element it is inline content.
+    fn instruction_start(&mut self) {
+        if let Some(top) = self.stack.last_mut() {
+            top.inline = true;
+        }
+    }
+
+    fn tag(&mut self, at: usize, b: u8) -> Result<(), DecodeError> {
+        if b & wire::ATTRIBUTE_BIT != 0 {
+            return Err(self.err(at, DecodeErrorKind::Attributes { byte: b }));
+        }
+        let token = b & 0x3F;
+        let has_content = b & wire::CONTENT_BIT != 0;
+        let page = self.page;
+        let cp: Option<&'static CodePage> = code_page(page);
+        let tag = cp.and_then(|p| p.tag(token));
+        match (tag, self.opts.mode) {
+            (None, Mode::Strict) => {
+                let kind = match cp {
+                    Some(p) if !p.tags.is_empty() => DecodeErrorKind::UnknownTag {
+                        page,
+                        token,
+                        namespace: p.namespace,
+                    },
+                    _ => DecodeErrorKind::UnknownPage { page },
+                };
+                return Err(self.err(at, kind));
+            }
+            (Some(t), Mode::Strict) if !t.exists_in(self.opts.version) => {
+                let namespace = cp.map_or("", |p| p.namespace);
+                return Err(self.err(
+                    at,
+                    DecodeErrorKind::NotInVersion {
+                        page,
+                        token,
+                        namespace,
+                        name: t.name,
+                        version: self.opts.version,
+                        versions: t.versions,
+                    },
+                ));
+            }
+            _ => {}
+        }
+        if self.stack.len() >= self.opts.max_depth {
+            return Err(self.err(
+                at,
+                DecodeErrorKind::TooDeep {
+                    max: self.opts.max_depth,
+                },
+            ));
+        }
+        self.pos = at + 1;
+
+        let is_root = self.stack.is_empty();
+        if is_root {
+            self.root_page = tag.map(|_| page);
+        }
+        self.used |= if tag.is_some() {
+            1 << page
+        } else {
+            UNKNOWN_BIT
+        };
+        self.newline_for_child();
+        self.out.push(b'<');
+        self.write_name(tag, page, token);
+        if is_root {
+            self.decl_at = self.out.len();
+        }
+        if !has_content {
+            self.out.extend_from_slice(b"/>");
+            if is_root {
+                self.root_done = true;
+            }
+            return Ok(());
+        }
+        // Content that is exactly one OPAQUE is written as opaque="base64".
+        if let Some((data, after)) = self.sole_opaque(self.pos) {
+            self.out.extend_from_slice(b" opaque=\"base64\">");
+            write_base64(&mut self.out, data);
+            self.out.extend_from_slice(b"</");
+            self.write_name(tag, page, token);
+            self.out.push(b'>');
+            self.pos = after;
+            if is_root {
+                self.root_done = true;
+            }
+            return Ok(());
+        }
+        self.out.push(b'>');
+        self.stack.push(Open {
+            tag,
+            page,
+            token,
+            has_children: false,
+            inline: false,
+        });
+        Ok(())
+    }
+
+    /// If the bytes at `pos` are OPAQUE followed by END, the data and the
+    /// position after the END.
+    fn sole_opaque(&self, pos: usize) -> Option<(&'a [u8], usize)> {
+        if self.input.get(pos) != Some(&wire::OPAQUE) {
+            return None;
+        }
+        let mut p = pos + 1;
+        let len = wire::read_mb_u32(self.input, &mut p).ok()? as usize;
+        let end = p.checked_add(len)?;
+        if self.input.get(end) == Some(&wire::END) {
+            Some((&self.input[p..end], end + 1))
+        } else {
+            None
+        }
+    }
+
+    fn write_name(&mut self, tag: Option<&'static TagDef>, page: u8, token: u8) {
+        match tag {
+            Some(t) => {
+                if Some(page) != self.root_page {
+                    let ns = code_page(page).map_or("", |p| p.namespace);
+                    self.out.extend_from_slice(ns.as_bytes());
+                    self.out.push(b':');
+                }
+                self.out.extend_from_slice(t.name.as_bytes());
+            }
+            None => {
+                self.out.extend_from_slice(b"wbxml:unknown page=\"");
+                self.out.extend_from_slice(page.to_string().as_bytes());
+                self.out.extend_from_slice(b"\" token=\"0x");
+                self.out
+                    .extend_from_slice(format!("{token:02X}").as_bytes());
+                self.out.push(b'"');
+            }
+        }
+    }
+
+    fn newline_for_child(&mut self) {
+        let depth = self.stack.len();
+        if let Some(top) = self.stack.last_mut() {
+            top.has_children = true;
+            if self.opts.indent && !top.inline {
+                self.out.push(b'\n');
+                self.out.resize(self.out.len() + depth * 2, b' ');
+            }
+        }
+    }
+
+    fn end(&mut self, at: usize) -> Result<(), DecodeError> {
+        let Some(open) = self.stack.pop() else {
+            return Err(self.err(at, DecodeErrorKind::UnbalancedEnd));
+        };
+        self.pos = at + 1;
+        if open.has_children && !open.inline && self.opts.indent {
+            self.out.push(b'\n');
+            self.out.resize(self.out.len() + self.stack.len() * 2, b' ');
+        }
+        self.out.extend_from_slice(b"</");
+        match open.tag {
+            Some(t) => {
+                if Some(open.page) != self.root_page {
+                    let ns = code_page(open.page).map_or("", |p| p.namespace);
+                    self.out.extend_from_slice(ns.as_bytes());
+                    self.out.push(b':');
+                }
+                self.out.extend_from_slice(t.name.as_bytes());
+            }
+            None => self.out.extend_from_slice(b"wbxml:unknown"),
+        }
+        self.out.push(b'>');
+        if self.stack.is_empty() {
+            self.root_done = true;
+        }
+        Ok(())
+    }
+
+    fn inline_string(&mut self, at: usize) -> Result<(), DecodeError> {
+        if self.stack.is_empty() {
+            return Err(self.err(at, DecodeErrorKind::ContentOutsideRoot("an inline string")));
+        }
+        let start = at + 1;
+        let Some(len) = memchr::memchr(0, &self.input[start..]) else {
+            return Err(self.err(at, DecodeErrorKind::UnterminatedString));
+        };
+        let bytes = &self.input[start..start + len];
+        self.pos = start + len + 1;
+        if let Some(top) = self.stack.last_mut() {
+            top.inline = true;
+        }
+        match std::str::from_utf8(bytes) {
+            Ok(s) => write_text(&mut self.out, s),
+            Err(_) if self.opts.mode == Mode::Lenient => {
+                self.out.extend_from_slice(b"<?wbxml str-bytes ");
+                write_base64(&mut self.out, bytes);
+                self.out.extend_from_slice(b"?>");
+                return Ok(());
+            }
+            Err(e) => {
+                return Err(self.err(start + e.valid_up_to(), DecodeErrorKind::InvalidUtf8));
+            }
+        }
+        // Mark where this string ends if a canonical encoder would not have
+        // ended it here: it is empty, or another inline string follows.
+        if bytes.is_empty() || self.input.get(self.pos) == Some(&wire::STR_I) {
+            self.out.extend_from_slice(b"<?wbxml str-end?>");
+        }
+        Ok(())
+    }
+
+    fn opaque(&mut self, at: usize) -> Result<(), DecodeError> {
+        if self.stack.is_empty() {
+            return Err(self.err(at, DecodeErrorKind::ContentOutsideRoot("opaque data")));
+        }
+        let mut p = at + 1;
+        let len = match wire::read_mb_u32(self.input, &mut p) {
+            Ok(len) => len,
+            Err(MbIntError::Truncated | MbIntError::Overflow) => {
+                return Err(self.err(at + 1, DecodeErrorKind::BadOpaqueLength));
+            }
+        };
+        let remaining = self.input.len() - p;
+        if len as usize > remaining {
+            return Err(self.err(at + 1, DecodeErrorKind::OpaqueTooLong { len, remaining }));
+        }
+        let data = &self.input[p..p + len as usize];
+        self.pos = p + len as usize;
+        self.instruction_start();
+        self.out.extend_from_slice(b"<?wbxml opaque ");
+        write_base64(&mut self.out, data);
+        self.out.extend_from_slice(b"?>");
+        Ok(())
+    }
+}
+
+fn write_base64(out: &mut Vec<u8>, data: &[u8]) {
+    let start = out.len();
+    let len = base64::encoded_len(data.len(), true).expect("opaque length fits usize");
+    out.resize(start + len, 0);
+    let written = BASE64
+        .encode_slice(data, &mut out[start..])
+        .expect("buffer sized by encoded_len");
+    out.truncate(start + written);
+}
+
+/// What a byte needs when written as XML text: 0 nothing, 1 an escape.
+static NEEDS_ESCAPE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 0x20 {
+        // Tab and line feed are written as they are; every other control
+        // character (and CR, which XML parsers would normalise) as a reference.
+        t[i] = i != 0x09 && i != 0x0A;
+        i += 1;
+    }
+    t[b'&' as usize] = true;
+    t[b'<' as usize] = true;
+    t[b'>' as usize] = true;
+    t
+};
+
+/// Writes `s` as XML character data. A string of only whitespace is written
+/// entirely as character references, so that it cannot be mistaken for
+/// indentation by the encoder.
+fn write_text(out: &mut Vec<u8>, s: &str) {
+    let bytes = s.as_bytes();
+    if !bytes.is_empty()
+        && bytes
+            .iter()
+            .all(|b| matches!(b, b' ' | b'\t' | b'\n' | b'\r'))
+    {
+        for &b in bytes {
+            write_char_ref(out, b);
+        }
+        return;
+    }
+    let mut run = 0;
+    for (i, &b) in bytes.iter().enumerate() {
+        if NEEDS_ESCAPE[b as usize] {
+            out.extend_from_slice(&bytes[run..i]);
+            match b {
+                b'&' => out.extend_from_slice(b"&amp;"),
+                b'<' => out.extend_from_slice(b"&lt;"),
+                b'>' => out.extend_from_slice(b"&gt;"),
+                _ => write_char_ref(out, b),
+            }
+            run = i + 1;
+        }
+    }
+    out.extend_from_slice(&bytes[run..]);
+}
+
+fn write_char_ref(out: &mut Vec<u8>, b: u8) {
+    out.extend_from_slice(b"&#");
+    if b >= 10 {
+        out.push(b'0' + b / 10);
+    }
+    out.push(b'0' + b % 10);
+    out.push(b';');
+}
