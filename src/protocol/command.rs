@@ -333,7 +333,10 @@ mod tests {
         assert_eq!(Command::suggest("Frobnicate"), None);
         let err = "itemoperations".parse::<Command>().unwrap_err();
         assert_eq!(err.suggestion, Some(Command::ItemOperations));
-        assert!(err.to_string().contains("did you mean `ItemOperations`"), "{err}");
+        assert!(
+            err.to_string().contains("did you mean `ItemOperations`"),
+            "{err}"
+        );
         let err = "Autodiscover".parse::<Command>().unwrap_err();
         assert_eq!(err.to_string(), "unknown command `Autodiscover`");
     }
@@ -341,8 +344,14 @@ mod tests {
     #[test]
     fn versions() {
         use ProtocolVersion as V;
-        assert_eq!(Command::GetAttachment.versions().to_string(), "2.5, 12.0, 12.1");
-        assert_eq!(Command::GetHierarchy.versions(), Command::GetAttachment.versions());
+        assert_eq!(
+            Command::GetAttachment.versions().to_string(),
+            "2.5, 12.0, 12.1"
+        );
+        assert_eq!(
+            Command::GetHierarchy.versions(),
+            Command::GetAttachment.versions()
+        );
         assert!(!Command::GetAttachment.is_supported_in(V::V14_0));
         assert_eq!(Command::Find.versions().to_string(), "16.1");
         assert!(!Command::Find.is_supported_in(V::V16_0));
@@ -359,16 +368,28 @@ mod tests {
     #[test]
     fn bodies_and_policy_keys() {
         use ProtocolVersion as V;
-        assert_eq!(Command::GetAttachment.request_body(V::V12_1), RequestBody::None);
-        assert_eq!(Command::Ping.request_body(V::V14_0), RequestBody::OptionalWbxml);
+        assert_eq!(
+            Command::GetAttachment.request_body(V::V12_1),
+            RequestBody::None
+        );
+        assert_eq!(
+            Command::Ping.request_body(V::V14_0),
+            RequestBody::OptionalWbxml
+        );
         assert_eq!(Command::SendMail.request_body(V::V12_1), RequestBody::Mime);
         assert_eq!(Command::SendMail.request_body(V::V14_0), RequestBody::Wbxml);
         assert_eq!(Command::SmartReply.request_body(V::V2_5), RequestBody::Mime);
-        assert_eq!(Command::FolderSync.request_body(V::V2_5), RequestBody::Wbxml);
+        assert_eq!(
+            Command::FolderSync.request_body(V::V2_5),
+            RequestBody::Wbxml
+        );
         assert!(!Command::Provision.requires_policy_key());
         assert!(Command::Sync.requires_policy_key());
         assert_eq!(
-            Command::ALL.iter().filter(|c| !c.requires_policy_key()).count(),
+            Command::ALL
+                .iter()
+                .filter(|c| !c.requires_policy_key())
+                .count(),
             1
         );
     }

@@ -375,12 +375,12 @@ impl<'a> Decoder<'a> {
     fn write_name(&mut self, tag: Option<&'static TagDef>, page: u8, token: u8) {
         match tag {
             Some(t) => {
-                if Some(page) != self.root_page {
-                    let ns = code_page(page).map_or("", |p| p.namespace);
-                    self.out.extend_from_slice(ns.as_bytes());
-                    self.out.push(b':');
-                }
-                self.out.extend_from_slice(t.name.as_bytes());
+                let name = if Some(page) == self.root_page {
+                    t.name
+                } else {
+                    t.qname
+                };
+                self.out.extend_from_slice(name.as_bytes());
             }
             None => {
                 self.out.extend_from_slice(b"wbxml:unknown page=\"");
@@ -416,12 +416,12 @@ impl<'a> Decoder<'a> {
         self.out.extend_from_slice(b"</");
         match open.tag {
             Some(t) => {
-                if Some(open.page) != self.root_page {
-                    let ns = code_page(open.page).map_or("", |p| p.namespace);
-                    self.out.extend_from_slice(ns.as_bytes());
-                    self.out.push(b':');
-                }
-                self.out.extend_from_slice(t.name.as_bytes());
+                let name = if Some(open.page) == self.root_page {
+                    t.name
+                } else {
+                    t.qname
+                };
+                self.out.extend_from_slice(name.as_bytes());
             }
             None => self.out.extend_from_slice(b"wbxml:unknown"),
         }
@@ -529,6 +529,15 @@ fn write_text(out: &mut Vec<u8>, s: &str) {
         for &b in bytes {
             write_char_ref(out, b);
         }
+        return;
+    }
+    // Fast path: most strings need no escaping at all. A branch-free scan
+    // lets the compiler vectorise it.
+    let dirty = bytes
+        .iter()
+        .fold(false, |acc, &b| acc | NEEDS_ESCAPE[b as usize]);
+    if !dirty {
+        out.extend_from_slice(bytes);
         return;
     }
     let mut run = 0;

@@ -124,6 +124,8 @@ struct Encoder<'a> {
     text_formatting: bool,
     text_has_newline: bool,
     text_at: usize,
+    /// An STR_I is open in `out`: content is being written straight to it.
+    direct: bool,
     prev: Prev,
 }
 
@@ -143,6 +145,7 @@ impl<'a> Encoder<'a> {
             text_formatting: true,
             text_has_newline: false,
             text_at: 0,
+            direct: false,
             prev: Prev::Other,
         }
     }
@@ -176,8 +179,7 @@ impl<'a> Encoder<'a> {
                 }
                 Event::Text(t) => self.push_text(at, t.as_bytes())?,
                 Event::CData(c) => {
-                    let raw: &[u8] = c.as_bytes();
-                    self.push_content(at, raw);
+                    self.content(at, c.as_bytes(), false)?;
                 }
                 Event::GeneralRef(r) => {
                     let c = if r.is_char_ref() {
@@ -200,7 +202,7 @@ impl<'a> Encoder<'a> {
                         }
                     };
                     let mut buf = [0u8; 4];
-                    self.push_content(at, c.encode_utf8(&mut buf).as_bytes());
+                    self.content(at, c.encode_utf8(&mut buf).as_bytes(), false)?;
                 }
                 Event::PI(pi) => {
                     let wrote = self.end_text(at, false)?;
@@ -236,54 +238,67 @@ impl<'a> Encoder<'a> {
         }
     }
 
+    /// Literal character data. Whitespace is held back until it is known
+    /// whether it is formatting; anything else is content, written straight
+    /// to the output as an open STR_I (the fast path: no second copy).
     fn push_text(&mut self, at: usize, raw: &[u8]) -> Result<(), Fail> {
-        if self.text.is_empty() && self.text_formatting {
-            self.text_at = at;
-        }
-        let mut formatting = self.text_formatting;
-        let mut newline = self.text_has_newline;
-        if formatting {
-            for &b in raw {
-                match b {
-                    b'\n' | b'\r' => newline = true,
-                    b' ' | b'\t' => {}
-                    _ => {
-                        formatting = false;
-                        break;
-                    }
+        if !self.direct && self.text_formatting {
+            if self.text.is_empty() {
+                self.text_at = at;
+            }
+            let mut newline = self.text_has_newline;
+            let all_space = raw.iter().all(|&b| match b {
+                b'\n' | b'\r' => {
+                    newline = true;
+                    true
                 }
+                b' ' | b'\t' => true,
+                _ => false,
+            });
+            self.text_has_newline = newline;
+            if all_space {
+                push_normalized(&mut self.text, raw);
+                return Ok(());
             }
         }
-        self.text_formatting = formatting;
-        self.text_has_newline = newline;
-        // XML end-of-line handling: CRLF and lone CR read as LF. A CR that
-        // must reach the wire is written as `&#13;`.
-        if memchr::memchr(b'\r', raw).is_some() {
-            let mut i = 0;
-            while i < raw.len() {
-                if raw[i] == b'\r' {
-                    self.text.push(b'\n');
-                    if raw.get(i + 1) == Some(&b'\n') {
-                        i += 1;
-                    }
-                } else {
-                    self.text.push(raw[i]);
-                }
-                i += 1;
-            }
-        } else {
-            self.text.extend_from_slice(raw);
-        }
-        Ok(())
+        self.content(at, raw, true)
     }
 
-    /// Character data that is content whatever it holds (a reference or CDATA).
-    fn push_content(&mut self, at: usize, bytes: &[u8]) {
-        if self.text.is_empty() && self.text_formatting {
-            self.text_at = at;
+    /// Character data that is content whatever it holds: text that is not
+    /// only whitespace, a character or entity reference, or CDATA.
+    /// `normalize` applies XML end-of-line handling (literal text only).
+    fn content(&mut self, at: usize, bytes: &[u8], normalize: bool) -> Result<(), Fail> {
+        if !self.direct {
+            if self.text.is_empty() && self.text_formatting {
+                self.text_at = at;
+            }
+            self.text_formatting = false;
+            let Some(open) = self.stack.last() else {
+                return Err((self.text_at, EncodeErrorKind::TextOutsideRoot));
+            };
+            if open.opaque {
+                // Base64 for the element's OPAQUE: collected for `end`.
+                if normalize {
+                    push_normalized(&mut self.text, bytes);
+                } else {
+                    self.text.extend_from_slice(bytes);
+                }
+                return Ok(());
+            }
+            self.out.push(wire::STR_I);
+            self.out.extend_from_slice(&self.text);
+            self.text.clear();
+            self.direct = true;
         }
-        self.text_formatting = false;
-        self.text.extend_from_slice(bytes);
+        if memchr::memchr(0, bytes).is_some() {
+            return Err((at, EncodeErrorKind::NulInText));
+        }
+        if normalize {
+            push_normalized(&mut self.out, bytes);
+        } else {
+            self.out.extend_from_slice(bytes);
+        }
+        Ok(())
     }
 
     /// Ends the run of character data before a piece of markup, writing it as
@@ -291,34 +306,34 @@ impl<'a> Encoder<'a> {
     /// it is the whole content of an element on one line (`<Subject> </Subject>`).
     /// Returns whether a string was written.
     fn end_text(&mut self, _at: usize, next_is_end: bool) -> Result<bool, Fail> {
-        let had_text = !self.text.is_empty() || !self.text_formatting;
+        if self.direct {
+            self.out.push(0);
+            self.direct = false;
+            self.text_formatting = true;
+            self.text_has_newline = false;
+            return Ok(true);
+        }
         let whole_one_line_content =
             self.prev == Prev::Start && next_is_end && !self.text_has_newline;
-        let formatting = self.text_formatting && (self.text.is_empty() || !whole_one_line_content);
-        let text_at = self.text_at;
+        let keep_space = self.text_formatting && !self.text.is_empty() && whole_one_line_content;
+        let opaque_pending = !self.text_formatting;
         self.text_formatting = true;
         self.text_has_newline = false;
-        if !had_text || formatting {
-            self.text.clear();
-            return Ok(false);
-        }
-        let Some(open) = self.stack.last() else {
-            self.text.clear();
-            return Err((text_at, EncodeErrorKind::TextOutsideRoot));
-        };
-        if open.opaque {
-            // Kept in `self.text` for `end` to decode.
+        if opaque_pending {
+            // Opaque text stays in `self.text` for `end`.
             self.text_formatting = false;
             return Ok(false);
         }
-        if memchr::memchr(0, &self.text).is_some() {
-            return Err((text_at, EncodeErrorKind::NulInText));
+        if !keep_space {
+            self.text.clear();
+            return Ok(false);
         }
-        self.out.push(wire::STR_I);
-        self.out.extend_from_slice(&self.text);
-        self.out.push(0);
+        let text = std::mem::take(&mut self.text);
+        let at = self.text_at;
+        self.content(at, &text, false)?;
+        self.text = text;
         self.text.clear();
-        Ok(true)
+        self.end_text(at, next_is_end)
     }
 
     fn lookup_prefix(&self, prefix: Option<&[u8]>) -> Option<&Binding> {
@@ -396,10 +411,10 @@ impl<'a> Encoder<'a> {
         }
 
         let qname = e.name();
-        let (prefix, local) = split_qname(qname.as_ref().as_bytes());
-        let binding = self.lookup_prefix(prefix);
+        let (prefix, local_str) = split_qname(qname.as_ref());
+        let local = local_str.as_bytes();
+        let binding = self.lookup_prefix(prefix.map(str::as_bytes));
         let ns = binding.map_or(Ns::None, |b| b.ns);
-        let local_str = std::str::from_utf8(local).unwrap_or("");
         let (page, token) = match ns {
             Ns::Page(n) => {
                 let cp = super::codepage::code_page(n).expect("bound pages exist");
@@ -449,10 +464,7 @@ impl<'a> Encoder<'a> {
             }
             Ns::None => {
                 if let Some(p) = prefix {
-                    return Err((
-                        at,
-                        EncodeErrorKind::UndeclaredPrefix(String::from_utf8_lossy(p).into_owned()),
-                    ));
+                    return Err((at, EncodeErrorKind::UndeclaredPrefix(p.to_string())));
                 }
                 let hint = pages_with_tag(local_str)
                     .next()
@@ -620,9 +632,30 @@ impl<'a> Encoder<'a> {
     }
 }
 
-fn split_qname(name: &[u8]) -> (Option<&[u8]>, &[u8]) {
-    match memchr::memchr(b':', name) {
-        Some(i) => (Some(&name[..i]), &name[i + 1..]),
+/// Appends literal XML text with end-of-line handling: CRLF and a lone CR
+/// read as LF (a CR that must reach the wire is written `&#13;`).
+fn push_normalized(out: &mut Vec<u8>, raw: &[u8]) {
+    if memchr::memchr(b'\r', raw).is_none() {
+        out.extend_from_slice(raw);
+        return;
+    }
+    let mut i = 0;
+    while i < raw.len() {
+        if raw[i] == b'\r' {
+            out.push(b'\n');
+            if raw.get(i + 1) == Some(&b'\n') {
+                i += 1;
+            }
+        } else {
+            out.push(raw[i]);
+        }
+        i += 1;
+    }
+}
+
+fn split_qname(name: &str) -> (Option<&str>, &str) {
+    match name.split_once(':') {
+        Some((prefix, local)) => (Some(prefix), local),
         None => (None, name),
     }
 }
