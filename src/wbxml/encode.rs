@@ -126,6 +126,8 @@ struct Encoder<'a> {
     text_at: usize,
     /// An STR_I is open in `out`: content is being written straight to it.
     direct: bool,
+    /// Whitespace seen but not copied yet: a byte range of the input.
+    ws: Option<(usize, usize)>,
     prev: Prev,
 }
 
@@ -146,6 +148,7 @@ impl<'a> Encoder<'a> {
             text_has_newline: false,
             text_at: 0,
             direct: false,
+            ws: None,
             prev: Prev::Other,
         }
     }
@@ -257,7 +260,21 @@ impl<'a> Encoder<'a> {
             });
             self.text_has_newline = newline;
             if all_space {
-                push_normalized(&mut self.text, raw);
+                // Usually indentation, to be dropped: remember where it is
+                // rather than copy it (a Text event is a verbatim slice of
+                // the input starting at `at`).
+                if self.ws.is_none()
+                    && self.text.is_empty()
+                    && self
+                        .xml
+                        .get(at..at + raw.len())
+                        .is_some_and(|s| s.as_bytes() == raw)
+                {
+                    self.ws = Some((at, at + raw.len()));
+                } else {
+                    self.materialize_ws();
+                    push_normalized(&mut self.text, raw);
+                }
                 return Ok(());
             }
         }
@@ -269,6 +286,7 @@ impl<'a> Encoder<'a> {
     /// `normalize` applies XML end-of-line handling (literal text only).
     fn content(&mut self, at: usize, bytes: &[u8], normalize: bool) -> Result<(), Fail> {
         if !self.direct {
+            self.materialize_ws();
             if self.text.is_empty() && self.text_formatting {
                 self.text_at = at;
             }
@@ -305,7 +323,19 @@ impl<'a> Encoder<'a> {
     /// STR_I unless it is formatting. Literal whitespace is formatting unless
     /// it is the whole content of an element on one line (`<Subject> </Subject>`).
     /// Returns whether a string was written.
+    /// Copies held-back whitespace into `self.text`.
+    fn materialize_ws(&mut self) {
+        if let Some((start, end)) = self.ws.take() {
+            push_normalized(&mut self.text, &self.xml.as_bytes()[start..end]);
+        }
+    }
+
     fn end_text(&mut self, _at: usize, next_is_end: bool) -> Result<bool, Fail> {
+        let pending_ws = self.ws.is_some();
+        if pending_ws && self.prev == Prev::Start && next_is_end && !self.text_has_newline {
+            self.materialize_ws();
+        }
+        self.ws = None;
         if self.direct {
             self.out.push(0);
             self.direct = false;
@@ -367,7 +397,11 @@ impl<'a> Encoder<'a> {
         let mut opaque = false;
         let mut unknown_page: Option<String> = None;
         let mut unknown_token: Option<String> = None;
-        for attr in e.attributes() {
+        let has_attributes = !e.attributes_raw().trim_ascii().is_empty();
+        for attr in e
+            .attributes()
+            .take(if has_attributes { usize::MAX } else { 0 })
+        {
             let attr = attr.map_err(|err| (at, EncodeErrorKind::Syntax(err.to_string())))?;
             let key: &[u8] = attr.key.as_ref().as_bytes();
             let value = || -> Result<String, Fail> {
