@@ -180,36 +180,15 @@ impl<'a> Encoder<'a> {
                     self.end(at)?;
                     self.prev = Prev::Other;
                 }
-                Event::Text(t) => self.push_text(at, t.as_bytes())?,
+                Event::Text(t) => self.text_event(at, &t)?,
                 Event::CData(c) => {
-                    self.content(at, c.as_bytes(), false)?;
-                }
-                Event::GeneralRef(r) => {
-                    let c = if r.is_char_ref() {
-                        r.resolve_char_ref()
-                            .map_err(|e| (at, EncodeErrorKind::Syntax(e.to_string())))?
-                            .ok_or_else(|| (at, EncodeErrorKind::UnknownEntity(r.to_string())))?
-                    } else {
-                        match &*r {
-                            "amp" => '&',
-                            "lt" => '<',
-                            "gt" => '>',
-                            "quot" => '"',
-                            "apos" => '\'',
-                            other => {
-                                return Err((
-                                    at,
-                                    EncodeErrorKind::UnknownEntity(other.to_string()),
-                                ));
-                            }
-                        }
-                    };
-                    let mut buf = [0u8; 4];
-                    self.content(at, c.encode_utf8(&mut buf).as_bytes(), false)?;
+                    self.content(at, &c, false)?;
                 }
                 Event::PI(pi) => {
                     let wrote = self.end_text(at, false)?;
-                    self.instruction(at, pi.target(), pi.content(), wrote)?;
+                    let target = String::from_utf8_lossy(pi.target());
+                    let content = String::from_utf8_lossy(pi.content());
+                    self.instruction(at, &target, &content, wrote)?;
                     self.prev = Prev::Other;
                 }
                 // Comments are transparent: text on both sides is one string.
@@ -239,6 +218,41 @@ impl<'a> Encoder<'a> {
             self.out.extend_from_slice(&wire::CANONICAL_HEADER);
             self.header_written = true;
         }
+    }
+
+    /// A text event: literal text with `&...;` references in it. Literal
+    /// pieces may be formatting; references are always content.
+    fn text_event(&mut self, at: usize, raw: &[u8]) -> Result<(), Fail> {
+        let mut rest = raw;
+        let mut pos = at;
+        while let Some(amp) = memchr::memchr(b'&', rest) {
+            if amp > 0 {
+                self.push_text(pos, &rest[..amp])?;
+            }
+            let after = &rest[amp + 1..];
+            let semi = memchr::memchr(b';', &after[..after.len().min(12)]).ok_or((
+                pos + amp,
+                EncodeErrorKind::Syntax(
+                    "`&` must start a reference such as `&amp;` or `&#13;`".into(),
+                ),
+            ))?;
+            let name = &after[..semi];
+            let c = resolve_reference(name).ok_or_else(|| {
+                (
+                    pos + amp,
+                    EncodeErrorKind::UnknownEntity(String::from_utf8_lossy(name).into_owned()),
+                )
+            })?;
+            let mut buf = [0u8; 4];
+            self.content(pos + amp, c.encode_utf8(&mut buf).as_bytes(), false)?;
+            let consumed = amp + 1 + semi + 1;
+            rest = &rest[consumed..];
+            pos += consumed;
+        }
+        if !rest.is_empty() {
+            self.push_text(pos, rest)?;
+        }
+        Ok(())
     }
 
     /// Literal character data. Whitespace is held back until it is known
@@ -375,7 +389,7 @@ impl<'a> Encoder<'a> {
 
     fn start(&mut self, at: usize, e: &BytesStart<'a>, has_content: bool) -> Result<(), Fail> {
         if self.root_done {
-            let name = e.name().as_ref().to_string();
+            let name = String::from_utf8_lossy(e.name().as_ref()).into_owned();
             return Err((at, EncodeErrorKind::SecondRoot(name)));
         }
         if self.stack.last().is_some_and(|top| top.opaque) {
@@ -403,9 +417,9 @@ impl<'a> Encoder<'a> {
             .take(if has_attributes { usize::MAX } else { 0 })
         {
             let attr = attr.map_err(|err| (at, EncodeErrorKind::Syntax(err.to_string())))?;
-            let key: &[u8] = attr.key.as_ref().as_bytes();
+            let key: &[u8] = attr.key.as_ref();
             let value = || -> Result<String, Fail> {
-                attr.normalized_value(quick_xml::XmlVersion::Implicit1_0)
+                attr.unescape_value()
                     .map(|v| v.into_owned())
                     .map_err(|err| (at, EncodeErrorKind::Syntax(err.to_string())))
             };
@@ -445,9 +459,11 @@ impl<'a> Encoder<'a> {
         }
 
         let qname = e.name();
-        let (prefix, local_str) = split_qname(qname.as_ref());
-        let local = local_str.as_bytes();
-        let binding = self.lookup_prefix(prefix.map(str::as_bytes));
+        let (prefix, local) = split_qname(qname.as_ref());
+        // The XML came in as a &str and quick-xml splits names at ASCII bytes,
+        // so this never fails; an empty name then matches no tag.
+        let local_str = std::str::from_utf8(local).unwrap_or("");
+        let binding = self.lookup_prefix(prefix);
         let ns = binding.map_or(Ns::None, |b| b.ns);
         let (page, token) = match ns {
             Ns::Page(n) => {
@@ -498,7 +514,10 @@ impl<'a> Encoder<'a> {
             }
             Ns::None => {
                 if let Some(p) = prefix {
-                    return Err((at, EncodeErrorKind::UndeclaredPrefix(p.to_string())));
+                    return Err((
+                        at,
+                        EncodeErrorKind::UndeclaredPrefix(String::from_utf8_lossy(p).into_owned()),
+                    ));
                 }
                 let hint = pages_with_tag(local_str)
                     .next()
@@ -687,9 +706,29 @@ fn push_normalized(out: &mut Vec<u8>, raw: &[u8]) {
     }
 }
 
-fn split_qname(name: &str) -> (Option<&str>, &str) {
-    match name.split_once(':') {
-        Some((prefix, local)) => (Some(prefix), local),
+/// The character a reference (`amp`, `#13`, `#x1F`) stands for.
+fn resolve_reference(name: &[u8]) -> Option<char> {
+    match name {
+        b"amp" => Some('&'),
+        b"lt" => Some('<'),
+        b"gt" => Some('>'),
+        b"quot" => Some('"'),
+        b"apos" => Some('\''),
+        [b'#', b'x' | b'X', hex @ ..] => u32::from_str_radix(std::str::from_utf8(hex).ok()?, 16)
+            .ok()
+            .and_then(char::from_u32),
+        [b'#', dec @ ..] => std::str::from_utf8(dec)
+            .ok()?
+            .parse()
+            .ok()
+            .and_then(char::from_u32),
+        _ => None,
+    }
+}
+
+fn split_qname(name: &[u8]) -> (Option<&[u8]>, &[u8]) {
+    match memchr::memchr(b':', name) {
+        Some(i) => (Some(&name[..i]), &name[i + 1..]),
         None => (None, name),
     }
 }
