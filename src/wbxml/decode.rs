@@ -23,7 +23,8 @@ pub struct DecodeOptions {
     pub version: ProtocolVersion,
     /// Strict (errors on unknown or out-of-version tags) or lenient (keeps them).
     pub mode: Mode,
-    /// The deepest nesting accepted; EAS documents stay well below 20.
+    /// The deepest nesting accepted (default 32); EAS documents stay within
+    /// about 12 levels.
     pub max_depth: usize,
     /// Indent the XML (two spaces a level). Compact output has no formatting
     /// whitespace at all. Both forms encode to the same bytes.
@@ -35,7 +36,7 @@ impl Default for DecodeOptions {
         DecodeOptions {
             version: ProtocolVersion::LATEST,
             mode: Mode::Strict,
-            max_depth: 64,
+            max_depth: 32,
             indent: true,
         }
     }
@@ -407,7 +408,7 @@ impl<'a> Decoder<'a> {
             top.has_children = true;
             if self.opts.indent && !top.inline {
                 self.out.push(b'\n');
-                self.out.resize(self.out.len() + depth * 2, b' ');
+                self.out.resize(self.out.len() + indent_width(depth), b' ');
             }
         }
     }
@@ -419,7 +420,7 @@ impl<'a> Decoder<'a> {
         self.pos = at + 1;
         if open.has_children && !open.inline && self.opts.indent {
             self.out.push(b'\n');
-            self.out.resize(self.out.len() + self.stack.len() * 2, b' ');
+            self.out.resize(self.out.len() + indent_width(self.stack.len()), b' ');
         }
         self.out.extend_from_slice(b"</");
         match open.tag {
@@ -497,6 +498,16 @@ impl<'a> Decoder<'a> {
         Ok(())
     }
 }
+
+/// Two spaces a level, up to [`MAX_INDENT_LEVELS`]: deeper elements are not
+/// indented further, which bounds the output a hostile input can cause.
+fn indent_width(depth: usize) -> usize {
+    depth.min(MAX_INDENT_LEVELS) * 2
+}
+
+/// The deepest level that gets its own indentation. Real EAS documents stay
+/// within about 12 levels.
+const MAX_INDENT_LEVELS: usize = 16;
 
 fn write_base64(out: &mut Vec<u8>, data: &[u8]) {
     let start = out.len();

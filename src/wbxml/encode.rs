@@ -24,7 +24,7 @@ pub struct EncodeOptions {
     pub version: ProtocolVersion,
     /// Strict, or lenient (accepts out-of-version tags and `wbxml:unknown`).
     pub mode: Mode,
-    /// The deepest nesting accepted.
+    /// The deepest nesting accepted (default 32).
     pub max_depth: usize,
 }
 
@@ -33,7 +33,7 @@ impl Default for EncodeOptions {
         EncodeOptions {
             version: ProtocolVersion::LATEST,
             mode: Mode::Strict,
-            max_depth: 64,
+            max_depth: 32,
         }
     }
 }

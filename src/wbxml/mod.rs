@@ -60,8 +60,13 @@
 //!
 //! # Limits
 //!
-//! Every length is checked against the input before use; nesting depth is
-//! bounded ([`DecodeOptions::max_depth`]); output grows linearly with the input.
+//! Every length is checked against the input before use, so a claimed length
+//! never drives an allocation; nesting depth is bounded
+//! ([`DecodeOptions::max_depth`], default 32); neither direction recurses.
+//! Output grows linearly with the input: decoding writes at most about 100
+//! bytes of XML per byte of WBXML (a one-byte tag becomes its qualified name,
+//! with indentation capped at 16 levels); a realistic document grows about
+//! threefold.
 
 mod codepage;
 mod codepages;
