@@ -345,9 +345,7 @@ impl<'a> Decoder<'a> {
         if let Some((data, after)) = self.sole_opaque(self.pos) {
             self.out.extend_from_slice(b" opaque=\"base64\">");
             write_base64(&mut self.out, data);
-            self.out.extend_from_slice(b"</");
-            self.write_name(tag, page, token);
-            self.out.push(b'>');
+            self.write_end_tag(tag, page);
             self.pos = after;
             if is_root {
                 self.root_done = true;
@@ -402,6 +400,22 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    fn write_end_tag(&mut self, tag: Option<&'static TagDef>, page: u8) {
+        self.out.extend_from_slice(b"</");
+        match tag {
+            Some(t) => {
+                let name = if Some(page) == self.root_page {
+                    t.name
+                } else {
+                    t.qname
+                };
+                self.out.extend_from_slice(name.as_bytes());
+            }
+            None => self.out.extend_from_slice(b"wbxml:unknown"),
+        }
+        self.out.push(b'>');
+    }
+
     fn newline_for_child(&mut self) {
         let depth = self.stack.len();
         if let Some(top) = self.stack.last_mut() {
@@ -420,21 +434,10 @@ impl<'a> Decoder<'a> {
         self.pos = at + 1;
         if open.has_children && !open.inline && self.opts.indent {
             self.out.push(b'\n');
-            self.out.resize(self.out.len() + indent_width(self.stack.len()), b' ');
+            self.out
+                .resize(self.out.len() + indent_width(self.stack.len()), b' ');
         }
-        self.out.extend_from_slice(b"</");
-        match open.tag {
-            Some(t) => {
-                let name = if Some(open.page) == self.root_page {
-                    t.name
-                } else {
-                    t.qname
-                };
-                self.out.extend_from_slice(name.as_bytes());
-            }
-            None => self.out.extend_from_slice(b"wbxml:unknown"),
-        }
-        self.out.push(b'>');
+        self.write_end_tag(open.tag, open.page);
         if self.stack.is_empty() {
             self.root_done = true;
         }

@@ -95,6 +95,8 @@ struct Binding {
 }
 
 struct Open {
+    /// Where its start tag is in the input.
+    at: usize,
     /// Bindings to drop when the element ends.
     bindings_before: usize,
     /// The element holds base64 for one OPAQUE instead of WBXML content.
@@ -203,6 +205,9 @@ impl<'a> Encoder<'a> {
                 }
                 Event::Eof => {
                     self.end_text(at, false)?;
+                    if !self.stack.is_empty() {
+                        return Err((at, self.unclosed()));
+                    }
                     break;
                 }
             }
@@ -211,6 +216,26 @@ impl<'a> Encoder<'a> {
             return Err((self.xml.len(), EncodeErrorKind::NoRoot));
         }
         Ok(())
+    }
+
+    /// The error for input that ends with elements still open, naming them.
+    fn unclosed(&self) -> EncodeErrorKind {
+        let names: Vec<&str> = self
+            .stack
+            .iter()
+            .map(|o| {
+                let tag = self.xml.get(o.at + 1..).unwrap_or("");
+                let end = tag
+                    .find(|c: char| c.is_whitespace() || c == '>' || c == '/')
+                    .unwrap_or(tag.len());
+                &tag[..end]
+            })
+            .collect();
+        EncodeErrorKind::Syntax(format!(
+            "the input ends with {} element(s) not closed: {}",
+            names.len(),
+            names.join("/")
+        ))
     }
 
     fn ensure_header(&mut self) {
@@ -541,6 +566,7 @@ impl<'a> Encoder<'a> {
         if has_content {
             self.out.push(token | wire::CONTENT_BIT);
             self.stack.push(Open {
+                at,
                 bindings_before,
                 opaque,
             });
@@ -602,7 +628,7 @@ impl<'a> Encoder<'a> {
             return Err((
                 at,
                 EncodeErrorKind::UnknownInstruction(
-                    format!("{target} {content}").trim().to_string(),
+                    format!("{target} {}", content.trim()).trim().to_string(),
                 ),
             ));
         }
