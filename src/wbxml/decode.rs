@@ -379,14 +379,20 @@ impl<'a> Decoder<'a> {
         }
     }
 
+    /// A known element's name: bare on the root's page (the default
+    /// namespace), prefixed by its page elsewhere.
+    fn element_name(&self, t: &'static TagDef, page: u8) -> &'static str {
+        if Some(page) == self.root_page {
+            t.name
+        } else {
+            t.qname
+        }
+    }
+
     fn write_name(&mut self, tag: Option<&'static TagDef>, page: u8, token: u8) {
         match tag {
             Some(t) => {
-                let name = if Some(page) == self.root_page {
-                    t.name
-                } else {
-                    t.qname
-                };
+                let name = self.element_name(t, page);
                 self.out.extend_from_slice(name.as_bytes());
             }
             None => {
@@ -402,17 +408,8 @@ impl<'a> Decoder<'a> {
 
     fn write_end_tag(&mut self, tag: Option<&'static TagDef>, page: u8) {
         self.out.extend_from_slice(b"</");
-        match tag {
-            Some(t) => {
-                let name = if Some(page) == self.root_page {
-                    t.name
-                } else {
-                    t.qname
-                };
-                self.out.extend_from_slice(name.as_bytes());
-            }
-            None => self.out.extend_from_slice(b"wbxml:unknown"),
-        }
+        let name = tag.map_or("wbxml:unknown", |t| self.element_name(t, page));
+        self.out.extend_from_slice(name.as_bytes());
         self.out.push(b'>');
     }
 
