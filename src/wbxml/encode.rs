@@ -103,6 +103,17 @@ struct Open {
     opaque: bool,
 }
 
+/// What is known of a piece of character data.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Piece {
+    /// Literal text with no CR and no NUL: copied as it is (the fast path).
+    Clean,
+    /// Literal text that may hold CRs (end-of-line handling applies) or NUL.
+    Literal,
+    /// A resolved reference or CDATA: no end-of-line handling, may hold NUL.
+    Resolved,
+}
+
 #[derive(Clone, Copy, PartialEq, Eq)]
 enum Prev {
     Start,
@@ -184,7 +195,7 @@ impl<'a> Encoder<'a> {
                 }
                 Event::Text(t) => self.text_event(at, &t)?,
                 Event::CData(c) => {
-                    self.content(at, &c, false)?;
+                    self.content(at, &c, Piece::Resolved)?;
                 }
                 Event::PI(pi) => {
                     let wrote = self.end_text(at, false)?;
@@ -248,11 +259,14 @@ impl<'a> Encoder<'a> {
     /// A text event: literal text with `&...;` references in it. Literal
     /// pieces may be formatting; references are always content.
     fn text_event(&mut self, at: usize, raw: &[u8]) -> Result<(), Fail> {
+        if memchr::memchr3(b'&', b'\r', 0, raw).is_none() {
+            return self.push_text(at, raw, Piece::Clean);
+        }
         let mut rest = raw;
         let mut pos = at;
         while let Some(amp) = memchr::memchr(b'&', rest) {
             if amp > 0 {
-                self.push_text(pos, &rest[..amp])?;
+                self.push_text(pos, &rest[..amp], Piece::Literal)?;
             }
             let after = &rest[amp + 1..];
             let semi = memchr::memchr(b';', &after[..after.len().min(12)]).ok_or((
@@ -269,13 +283,17 @@ impl<'a> Encoder<'a> {
                 )
             })?;
             let mut buf = [0u8; 4];
-            self.content(pos + amp, c.encode_utf8(&mut buf).as_bytes(), false)?;
+            self.content(
+                pos + amp,
+                c.encode_utf8(&mut buf).as_bytes(),
+                Piece::Resolved,
+            )?;
             let consumed = amp + 1 + semi + 1;
             rest = &rest[consumed..];
             pos += consumed;
         }
         if !rest.is_empty() {
-            self.push_text(pos, rest)?;
+            self.push_text(pos, rest, Piece::Literal)?;
         }
         Ok(())
     }
@@ -283,7 +301,7 @@ impl<'a> Encoder<'a> {
     /// Literal character data. Whitespace is held back until it is known
     /// whether it is formatting; anything else is content, written straight
     /// to the output as an open STR_I (the fast path: no second copy).
-    fn push_text(&mut self, at: usize, raw: &[u8]) -> Result<(), Fail> {
+    fn push_text(&mut self, at: usize, raw: &[u8], piece: Piece) -> Result<(), Fail> {
         if !self.direct && self.text_formatting {
             if self.text.is_empty() {
                 self.text_at = at;
@@ -312,18 +330,18 @@ impl<'a> Encoder<'a> {
                     self.ws = Some((at, at + raw.len()));
                 } else {
                     self.materialize_ws();
-                    push_normalized(&mut self.text, raw);
+                    push_piece(&mut self.text, raw, piece);
                 }
                 return Ok(());
             }
         }
-        self.content(at, raw, true)
+        self.content(at, raw, piece)
     }
 
     /// Character data that is content whatever it holds: text that is not
     /// only whitespace, a character or entity reference, or CDATA.
-    /// `normalize` applies XML end-of-line handling (literal text only).
-    fn content(&mut self, at: usize, bytes: &[u8], normalize: bool) -> Result<(), Fail> {
+    /// `piece` says whether end-of-line handling and the NUL check apply.
+    fn content(&mut self, at: usize, bytes: &[u8], piece: Piece) -> Result<(), Fail> {
         if !self.direct {
             self.materialize_ws();
             if self.text.is_empty() && self.text_formatting {
@@ -335,11 +353,7 @@ impl<'a> Encoder<'a> {
             };
             if open.opaque {
                 // Base64 for the element's OPAQUE: collected for `end`.
-                if normalize {
-                    push_normalized(&mut self.text, bytes);
-                } else {
-                    self.text.extend_from_slice(bytes);
-                }
+                push_piece(&mut self.text, bytes, piece);
                 return Ok(());
             }
             self.out.push(wire::STR_I);
@@ -347,14 +361,10 @@ impl<'a> Encoder<'a> {
             self.text.clear();
             self.direct = true;
         }
-        if memchr::memchr(0, bytes).is_some() {
+        if piece != Piece::Clean && memchr::memchr(0, bytes).is_some() {
             return Err((at, EncodeErrorKind::NulInText));
         }
-        if normalize {
-            push_normalized(&mut self.out, bytes);
-        } else {
-            self.out.extend_from_slice(bytes);
-        }
+        push_piece(&mut self.out, bytes, piece);
         Ok(())
     }
 
@@ -399,7 +409,7 @@ impl<'a> Encoder<'a> {
         }
         let text = std::mem::take(&mut self.text);
         let at = self.text_at;
-        self.content(at, &text, false)?;
+        self.content(at, &text, Piece::Resolved)?;
         self.text = text;
         self.text.clear();
         self.end_text(at, next_is_end)
@@ -708,6 +718,13 @@ impl<'a> Encoder<'a> {
             _ => return Err(bad("unknown instruction")),
         }
         Ok(())
+    }
+}
+
+fn push_piece(out: &mut Vec<u8>, bytes: &[u8], piece: Piece) {
+    match piece {
+        Piece::Literal => push_normalized(out, bytes),
+        Piece::Clean | Piece::Resolved => out.extend_from_slice(bytes),
     }
 }
 
