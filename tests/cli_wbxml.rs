@@ -172,3 +172,27 @@ fn help_describes_the_commands() {
         "{out}"
     );
 }
+
+#[test]
+fn decode_hex_input() {
+    let o = eastest(
+        &["wbxml", "decode", "--hex", "--compact"],
+        b"03 01 6A 00 00 07 56 52\n03 30 00 01 01\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert!(
+        String::from_utf8(o.stdout).unwrap().ends_with(
+            "<FolderSync xmlns=\"FolderHierarchy:\"><SyncKey>0</SyncKey></FolderSync>\n"
+        )
+    );
+    let o = eastest(&["wbxml", "decode", "--hex"], b"03 01 6A 0");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(
+        stderr(&o).contains("odd number of hex digits"),
+        "{}",
+        stderr(&o)
+    );
+    let o = eastest(&["wbxml", "decode", "--hex"], b"03 01 zz");
+    assert_eq!(o.status.code(), Some(1));
+    assert!(stderr(&o).contains("`z` at hex digit 5"), "{}", stderr(&o));
+}

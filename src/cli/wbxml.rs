@@ -24,6 +24,10 @@ pub enum WbxmlCommand {
         /// No indentation: the XML on one line.
         #[arg(long)]
         compact: bool,
+        /// The input is hexadecimal text (as `encode --hex` writes it, or
+        /// pasted from a capture); whitespace between bytes is ignored.
+        #[arg(long)]
+        hex: bool,
     },
     /// Encode EAS XML into WBXML.
     ///
@@ -73,8 +77,12 @@ pub fn run(cmd: WbxmlCommand) -> Result<(), CliError> {
             file,
             common,
             compact,
+            hex,
         } => {
-            let (name, input) = read_input(file.as_ref())?;
+            let (name, mut input) = read_input(file.as_ref())?;
+            if hex {
+                input = parse_hex(&input).map_err(|e| CliError::invalid(format!("{name}: {e}")))?;
+            }
             let options = DecodeOptions {
                 version: common.protocol,
                 mode: common.mode(),
@@ -124,6 +132,35 @@ pub fn run(cmd: WbxmlCommand) -> Result<(), CliError> {
             write_output(common.output.as_ref(), &bytes)
         }
     }
+}
+
+/// Hexadecimal text to bytes; whitespace (and an optional `0x` per byte) is ignored.
+fn parse_hex(text: &[u8]) -> Result<Vec<u8>, String> {
+    let text = std::str::from_utf8(text).map_err(|_| "the hex input is not text".to_string())?;
+    let digits: String = text
+        .split_whitespace()
+        .map(|w| {
+            w.strip_prefix("0x")
+                .or_else(|| w.strip_prefix("0X"))
+                .unwrap_or(w)
+        })
+        .collect();
+    if let Some((i, c)) = digits.char_indices().find(|(_, c)| !c.is_ascii_hexdigit()) {
+        return Err(format!(
+            "`{c}` at hex digit {} is not a hexadecimal digit",
+            i + 1
+        ));
+    }
+    if !digits.len().is_multiple_of(2) {
+        return Err(format!(
+            "odd number of hex digits ({}): the last byte is incomplete",
+            digits.len()
+        ));
+    }
+    Ok((0..digits.len())
+        .step_by(2)
+        .map(|i| u8::from_str_radix(&digits[i..i + 2], 16).expect("checked hex digits"))
+        .collect())
 }
 
 fn read_input(file: Option<&PathBuf>) -> Result<(String, Vec<u8>), CliError> {
