@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch. Each subcommand lives in its own module.
 
+mod serve;
 mod wbxml;
 
 use std::process::ExitCode;
@@ -23,6 +24,8 @@ enum Command {
     /// Decode and encode EAS WBXML (MS-ASWBXML).
     #[command(subcommand)]
     Wbxml(wbxml::WbxmlCommand),
+    /// Run the embedded mock EAS server (loopback; in progress: Provision and FolderSync).
+    Serve(serve::ServeArgs),
 }
 
 /// Exit code for a run that found the input invalid (bad WBXML or XML).
@@ -34,6 +37,7 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Wbxml(cmd) => wbxml::run(cmd),
+        Command::Serve(args) => serve::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

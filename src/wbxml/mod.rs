@@ -73,6 +73,7 @@ mod codepages;
 mod decode;
 mod encode;
 mod error;
+mod tree;
 mod version;
 mod wire;
 
@@ -82,6 +83,7 @@ pub use codepage::{
 pub use decode::{DecodeOptions, decode};
 pub use encode::{EncodeOptions, encode};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
+pub use tree::{Element, Node, TreeError};
 pub use version::{ProtocolVersion, UnknownVersion, VersionSet};
 
 /// The namespace of eastest's `wbxml:unknown` element.
