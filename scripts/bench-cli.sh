@@ -5,7 +5,8 @@
 # Usage: scripts/bench-cli.sh [RUNS]      (default 10 runs per command)
 # Needs: python3, libwbxml2-utils, GNU time (package `time`); hyperfine is
 # used when installed (package `hyperfine`) for a fuller statistical report.
-# Writes its data to bench-data/ (ignored by git).
+# Writes its inputs to bench-data/ (ignored by git) and its outputs to a tmpfs
+# (/dev/shm) when there is one, so the figures are the codecs', not the disk's.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 runs=${1:-10}
@@ -23,6 +24,8 @@ python3 scripts/gen-sync-response.py > "$xml"
 xml2wbxml -n -a -o bench-data/libwbxml.wbxml "$xml" >/dev/null
 cmp -s bench-data/libwbxml.wbxml "$wbxml" || { echo "libwbxml and eastest encode the sample differently" >&2; exit 1; }
 size=$(stat -c %s "$wbxml")
+out=bench-data
+[ -d /dev/shm ] && out=$(mktemp -d /dev/shm/eastest-bench.XXXXXX) && trap 'rm -rf "$out"' EXIT
 printf 'sample: %s bytes of WBXML, %s bytes of XML\n\n' "$size" "$(stat -c %s "$xml")"
 
 # mean wall time in seconds over $runs runs of "$@"
@@ -36,10 +39,10 @@ mean_time() {
 peak_kb() { /usr/bin/time -f %M "$@" 2>&1 >/dev/null | tail -1; }
 
 declare -A cmd
-cmd[eastest-decode]="$bin wbxml decode --protocol 14.1 $wbxml -o bench-data/out-eastest.xml"
-cmd[libwbxml-decode]="wbxml2xml -l ACTIVESYNC -o bench-data/out-libwbxml.xml $wbxml"
-cmd[eastest-encode]="$bin wbxml encode --protocol 14.1 $xml -o bench-data/out-eastest.wbxml"
-cmd[libwbxml-encode]="xml2wbxml -n -a -o bench-data/out-libwbxml.wbxml $xml"
+cmd[eastest-decode]="$bin wbxml decode --protocol 14.1 $wbxml -o $out/out-eastest.xml"
+cmd[libwbxml-decode]="wbxml2xml -l ACTIVESYNC -o $out/out-libwbxml.xml $wbxml"
+cmd[eastest-encode]="$bin wbxml encode --protocol 14.1 $xml -o $out/out-eastest.wbxml"
+cmd[libwbxml-encode]="xml2wbxml -n -a -o $out/out-libwbxml.wbxml $xml"
 
 printf '%-16s %10s %12s %14s\n' command "mean (s)" "MB/s (WBXML)" "peak RSS (MB)"
 declare -A secs
