@@ -196,3 +196,22 @@ fn decode_hex_input() {
     assert_eq!(o.status.code(), Some(1));
     assert!(stderr(&o).contains("`z` at hex digit 5"), "{}", stderr(&o));
 }
+
+#[test]
+fn an_invalid_document_leaves_no_output_file() {
+    let dir = std::env::temp_dir().join(format!("eastest-cli-out-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let out = dir.join("out.xml");
+    let o = eastest(
+        &["wbxml", "decode", "-o", out.to_str().unwrap()],
+        &[0x03, 0x01, 0x6A, 0x00, 0x45, 0x5C],
+    );
+    assert_eq!(o.status.code(), Some(1));
+    assert!(!out.exists());
+    assert_eq!(
+        std::fs::read_dir(&dir).unwrap().count(),
+        0,
+        "no temporary file is left"
+    );
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -19,6 +19,7 @@
 #![no_main]
 
 use eastest::wbxml::{
+    decode_to_writer,
     DecodeErrorKind, DecodeOptions, EncodeErrorKind, EncodeOptions, ProtocolVersion, decode, encode,
 };
 use libfuzzer_sys::fuzz_target;
@@ -67,6 +68,21 @@ fuzz_target!(|data: &[u8]| {
         lenient, lenient_old,
         "lenient decoding depends on the protocol version"
     );
+
+    // Streaming gives the same XML, or fails too.
+    let mut streamed = Vec::new();
+    let streaming = decode_to_writer(
+        data,
+        &DecodeOptions::lenient(ProtocolVersion::V16_1),
+        &mut streamed,
+    );
+    match &lenient {
+        Ok(xml) => {
+            assert!(streaming.is_ok(), "streaming failed where decode succeeded");
+            assert_eq!(streamed, xml.as_bytes(), "streaming wrote other XML");
+        }
+        Err(_) => assert!(streaming.is_err(), "streaming succeeded where decode failed"),
+    }
 
     let xml = match lenient {
         Ok(xml) => xml,

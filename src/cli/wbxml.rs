@@ -5,7 +5,9 @@ use std::io::{IsTerminal, Read, Write};
 use std::path::PathBuf;
 
 use clap::{Args, Subcommand};
-use eastest::wbxml::{self, DecodeOptions, EncodeOptions, Mode, ProtocolVersion};
+use eastest::wbxml::{
+    self, DecodeOptions, DecodeToWriterError, EncodeOptions, Mode, ProtocolVersion,
+};
 
 use super::CliError;
 
@@ -89,9 +91,45 @@ pub fn run(cmd: WbxmlCommand) -> Result<(), CliError> {
                 indent: !compact,
                 ..DecodeOptions::default()
             };
-            let xml = wbxml::decode(&input, &options)
-                .map_err(|e| CliError::invalid(format!("{name}: {e}")))?;
-            write_output(common.output.as_ref(), xml.as_bytes())
+            // Streamed out in chunks: a large document is never held twice.
+            let report = |e: DecodeToWriterError| match e {
+                DecodeToWriterError::Decode(e) => CliError::invalid(format!("{name}: {e}")),
+                DecodeToWriterError::Io(e) => CliError::usage(format!("cannot write the XML: {e}")),
+            };
+            match common.output.as_ref() {
+                // Written to a temporary file first, so an invalid document
+                // never leaves a partial FILE behind.
+                Some(path) => {
+                    let tmp = temporary_beside(path);
+                    let result = fs::File::create(&tmp)
+                        .map_err(|e| {
+                            CliError::usage(format!("cannot write {}: {e}", tmp.display()))
+                        })
+                        .and_then(|mut f| {
+                            wbxml::decode_to_writer(&input, &options, &mut f).map_err(report)
+                        });
+                    match result.and_then(|()| {
+                        fs::rename(&tmp, path).map_err(|e| {
+                            CliError::usage(format!("cannot write {}: {e}", path.display()))
+                        })
+                    }) {
+                        Ok(()) => Ok(()),
+                        Err(e) => {
+                            let _ = fs::remove_file(&tmp);
+                            Err(e)
+                        }
+                    }
+                }
+                None => {
+                    let mut out = std::io::stdout().lock();
+                    wbxml::decode_to_writer(&input, &options, &mut out)
+                        .map_err(report)
+                        .and_then(|()| {
+                            out.flush()
+                                .map_err(|e| CliError::usage(format!("cannot write stdout: {e}")))
+                        })
+                }
+            }
         }
         WbxmlCommand::Encode { file, common, hex } => {
             let (name, input) = read_input(file.as_ref())?;
@@ -132,6 +170,16 @@ pub fn run(cmd: WbxmlCommand) -> Result<(), CliError> {
             write_output(common.output.as_ref(), &bytes)
         }
     }
+}
+
+/// A temporary name in the same directory as `path`, so the final rename
+/// stays on one file system.
+fn temporary_beside(path: &std::path::Path) -> PathBuf {
+    let name = path
+        .file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default();
+    path.with_file_name(format!(".{name}.eastest-{}.tmp", std::process::id()))
 }
 
 /// Hexadecimal text to bytes; whitespace (and an optional `0x` per byte) is ignored.

@@ -6,6 +6,8 @@
 //! another header) is kept as a `<?wbxml ...?>` instruction, so that
 //! [`encode`](super::encode) gives back the same bytes.
 
+use std::io::{self, Write};
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
@@ -86,6 +88,92 @@ pub fn decode(input: &[u8], options: &DecodeOptions) -> Result<String, DecodeErr
     Ok(unsafe { String::from_utf8_unchecked(d.out) })
 }
 
+/// Decodes a WBXML document into eastest's XML form, writing it to `out` in
+/// chunks as it goes rather than building it whole: for large documents
+/// (less memory, and no second copy of the output).
+///
+/// The output is the same as [`decode`]'s. If the document turns out to be
+/// invalid part-way, what was written before the error stays written; a
+/// caller that must not leave partial output writes to a temporary file.
+pub fn decode_to_writer(
+    input: &[u8],
+    options: &DecodeOptions,
+    out: &mut dyn Write,
+) -> Result<(), DecodeToWriterError> {
+    let Some((root_page, used)) = scan_namespaces(input) else {
+        // The light walk could not finish, so the document is invalid:
+        // decode it whole, which names the problem and writes nothing.
+        let xml = decode(input, options)?;
+        out.write_all(xml.as_bytes())?;
+        return Ok(());
+    };
+    let mut d = Decoder::new_streaming(input, options);
+    d.predeclared = true;
+    d.root_page = root_page;
+    d.used = used;
+    d.drain = Some(out);
+    let result = d.run();
+    if let Some(e) = d.io_error.take() {
+        return Err(DecodeToWriterError::Io(e));
+    }
+    result?;
+    debug_assert_eq!(d.used, used, "the namespace scan and the decoder disagree");
+    Ok(())
+}
+
+/// Why [`decode_to_writer`] failed.
+#[derive(Debug, thiserror::Error)]
+pub enum DecodeToWriterError {
+    #[error(transparent)]
+    Decode(#[from] DecodeError),
+    #[error("cannot write the XML: {0}")]
+    Io(#[from] io::Error),
+}
+
+/// The root's page and the set of pages used (bit 26: unknown tags), by a
+/// light walk over the tokens that checks the structure (lengths, nesting,
+/// one root) but not the tags. `None` when the structure is broken (the
+/// document is then invalid, and streaming would only write part of it).
+fn scan_namespaces(input: &[u8]) -> Option<(Option<u8>, u32)> {
+    let mut pos = wire::parse_header(input).ok()?.len;
+    let mut page = 0u8;
+    let mut used = 0u32;
+    let mut root: Option<Option<u8>> = None;
+    let mut depth = 0usize;
+    while let Some(&b) = input.get(pos) {
+        if root.is_some() && depth == 0 {
+            return None; // bytes after the root element
+        }
+        match b {
+            wire::SWITCH_PAGE => {
+                page = *input.get(pos + 1)?;
+                pos += 2;
+            }
+            wire::END => {
+                depth = depth.checked_sub(1)?;
+                pos += 1;
+            }
+            wire::STR_I => pos += memchr::memchr(0, input.get(pos + 1..)?)? + 2,
+            wire::OPAQUE => {
+                let mut p = pos + 1;
+                let len = wire::read_mb_u32(input, &mut p).ok()? as usize;
+                pos = p.checked_add(len).filter(|&end| end <= input.len())?;
+            }
+            _ if wire::is_global(b) => return None,
+            _ => {
+                let known = code_page(page).and_then(|p| p.tag(b & 0x3F)).is_some();
+                root.get_or_insert(known.then_some(page));
+                used |= if known { 1 << page } else { UNKNOWN_BIT };
+                if b & wire::CONTENT_BIT != 0 {
+                    depth += 1;
+                }
+                pos += 1;
+            }
+        }
+    }
+    (depth == 0).then_some((root?, used))
+}
+
 /// What is known of an element that is open.
 struct Open {
     /// The tag, or `None` for an unknown token kept in lenient mode.
@@ -112,7 +200,16 @@ struct Decoder<'a> {
     root_done: bool,
     /// Where the root start tag's namespace declarations go.
     decl_at: usize,
+    /// Declarations known before decoding (streaming): written in place.
+    predeclared: bool,
+    /// Streaming: where full chunks of `out` go.
+    drain: Option<&'a mut dyn Write>,
+    /// The first error of `drain`.
+    io_error: Option<io::Error>,
 }
+
+/// Streaming hands `out` to the writer in chunks of about this size.
+const CHUNK: usize = 256 * 1024;
 
 const XML_DECL: &[u8] = b"<?xml version=\"1.0\" encoding=\"utf-8\"?>\n";
 const UNKNOWN_BIT: u32 = 1 << 26;
@@ -120,7 +217,16 @@ const UNKNOWN_BIT: u32 = 1 << 26;
 impl<'a> Decoder<'a> {
     fn new(input: &'a [u8], opts: &DecodeOptions) -> Self {
         // XML is typically 3-4 times the size of its WBXML.
-        let mut out = Vec::with_capacity(input.len().saturating_mul(4).min(1 << 30) + 64);
+        Decoder::with_capacity(input, opts, input.len().saturating_mul(4).min(1 << 30) + 64)
+    }
+
+    fn new_streaming(input: &'a [u8], opts: &DecodeOptions) -> Self {
+        // A chunk, plus room for the largest single token (opaque as base64).
+        Decoder::with_capacity(input, opts, CHUNK + 4096)
+    }
+
+    fn with_capacity(input: &'a [u8], opts: &DecodeOptions, capacity: usize) -> Self {
+        let mut out = Vec::with_capacity(capacity);
         out.extend_from_slice(XML_DECL);
         Decoder {
             input,
@@ -133,6 +239,9 @@ impl<'a> Decoder<'a> {
             root_page: None,
             root_done: false,
             decl_at: 0,
+            predeclared: false,
+            drain: None,
+            io_error: None,
         }
     }
 
@@ -196,6 +305,9 @@ impl<'a> Decoder<'a> {
                 }
                 _ => self.tag(at, b)?,
             }
+            if self.out.len() >= CHUNK && self.drain.is_some() {
+                self.drain_out(at)?;
+            }
         }
         if !self.stack.is_empty() {
             return Err(self.err(
@@ -209,14 +321,33 @@ impl<'a> Decoder<'a> {
             return Err(self.err(self.input.len(), DecodeErrorKind::NoRoot));
         }
         self.out.push(b'\n');
-        self.declare_namespaces();
+        if !self.predeclared {
+            let decls = self.namespace_declarations();
+            self.out.splice(self.decl_at..self.decl_at, decls);
+        }
+        if self.drain.is_some() {
+            self.drain_out(self.input.len())?;
+        }
         Ok(())
     }
 
-    /// Inserts the namespace declarations into the root start tag, now that
-    /// every page used is known: the root's page is the default namespace, the
-    /// others are prefixed by their names (`Contacts:FirstName`).
-    fn declare_namespaces(&mut self) {
+    /// Streaming: hands what is written so far to the writer.
+    fn drain_out(&mut self, at: usize) -> Result<(), DecodeError> {
+        if let Some(w) = self.drain.as_mut() {
+            if let Err(e) = w.write_all(&self.out) {
+                self.io_error = Some(e);
+                // Stops the decoder; `decode_to_writer` reports the I/O error.
+                return Err(self.err(at, DecodeErrorKind::NoRoot));
+            }
+            self.out.clear();
+        }
+        Ok(())
+    }
+
+    /// The root start tag's namespace declarations, once every page used is
+    /// known: the root's page is the default namespace, the others are
+    /// prefixed by their names (`Contacts:FirstName`).
+    fn namespace_declarations(&self) -> Vec<u8> {
         let mut decl = Vec::with_capacity(128);
         if let Some(root) = self.root_page {
             decl.extend_from_slice(b" xmlns=\"");
@@ -238,7 +369,7 @@ impl<'a> Decoder<'a> {
             decl.extend_from_slice(UNKNOWN_NS.as_bytes());
             decl.push(b'"');
         }
-        self.out.splice(self.decl_at..self.decl_at, decl);
+        decl
     }
 
     fn switch_page(&mut self, at: usize) -> Result<(), DecodeError> {
@@ -333,6 +464,10 @@ impl<'a> Decoder<'a> {
         self.write_name(tag, page, token);
         if is_root {
             self.decl_at = self.out.len();
+            if self.predeclared {
+                let decls = self.namespace_declarations();
+                self.out.extend_from_slice(&decls);
+            }
         }
         if !has_content {
             self.out.extend_from_slice(b"/>");

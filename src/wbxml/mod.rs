@@ -80,7 +80,7 @@ mod wire;
 pub use codepage::{
     CodePage, PAGE_COUNT, TagDef, code_page, code_page_by_uri, code_pages, pages_with_tag,
 };
-pub use decode::{DecodeOptions, decode};
+pub use decode::{DecodeOptions, DecodeToWriterError, decode, decode_to_writer};
 pub use encode::{EncodeOptions, encode};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 pub use tree::{Element, Node, TreeError};
