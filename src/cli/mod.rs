@@ -24,7 +24,8 @@ enum Command {
     /// Decode and encode EAS WBXML (MS-ASWBXML).
     #[command(subcommand)]
     Wbxml(wbxml::WbxmlCommand),
-    /// Run the embedded mock EAS server (loopback; in progress: Provision and FolderSync).
+    /// Run the embedded mock EAS server on loopback (in progress: Provision,
+    /// folder commands, Settings).
     Serve(serve::ServeArgs),
 }
 

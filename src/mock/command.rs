@@ -5,7 +5,7 @@ use crate::protocol::Command;
 use crate::wbxml::{Element, EncodeError, ProtocolVersion};
 
 use super::state::{DeviceState, Mailbox, Store};
-use super::{foldersync, provision};
+use super::{folders, foldersync, provision, settings};
 
 /// The context of one request, after HTTP-level checks passed.
 pub struct Ctx<'a> {
@@ -46,13 +46,24 @@ impl Reply {
 }
 
 /// The commands the mock answers today; OPTIONS advertises exactly these.
-pub const IMPLEMENTED: &[Command] = &[Command::FolderSync, Command::Provision];
+pub const IMPLEMENTED: &[Command] = &[
+    Command::FolderSync,
+    Command::Provision,
+    Command::FolderCreate,
+    Command::FolderDelete,
+    Command::FolderUpdate,
+    Command::Settings,
+];
 
 /// Runs the handler of `command`.
 pub fn dispatch(command: Command, ctx: &Ctx, request: &Element) -> Reply {
     match command {
         Command::Provision => provision::handle(ctx, request),
         Command::FolderSync => foldersync::handle(ctx, request),
+        Command::FolderCreate => folders::create(ctx, request),
+        Command::FolderUpdate => folders::update(ctx, request),
+        Command::FolderDelete => folders::delete(ctx, request),
+        Command::Settings => settings::handle(ctx, request),
         other => Reply::Http(501, format!("the mock does not implement {other} yet")),
     }
 }

@@ -10,7 +10,11 @@
 //! request lines, version negotiation, content type, body limit, the
 //! version-dependent failure signalling: HTTP 4xx/449 up to 12.1, Status 1xx
 //! from 14.0), the two-phase Provision handshake with policy key enforcement,
-//! and FolderSync. Other commands answer HTTP 501 and are not advertised.
+//! the folder hierarchy: FolderSync (incremental, per device) and
+//! FolderCreate, FolderUpdate, FolderDelete on a per-user mailbox, and
+//! Settings (Oof, DeviceInformation, DevicePassword, UserInformation,
+//! RightsManagementInformation). Other commands answer HTTP 501 and are not
+//! advertised.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -23,9 +27,11 @@
 
 mod accounts;
 mod command;
+mod folders;
 mod foldersync;
 mod http;
 mod provision;
+mod settings;
 mod state;
 mod xml;
 

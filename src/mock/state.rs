@@ -16,14 +16,51 @@ pub struct Folder {
     pub display_name: String,
     /// The folder type (MS-ASCMD 2.2.3.186.3): 2 Inbox, 3 Drafts, 4 Deleted
     /// Items, 5 Sent Items, 6 Outbox, 7 Tasks, 8 Calendar, 9 Contacts,
-    /// 10 Notes, 11 Journal.
+    /// 10 Notes, 11 Journal; 1 and 12-17 user-created folders; 18 unknown;
+    /// 19 the recipient information cache.
     pub folder_type: u8,
+}
+
+/// The type of the recipient information cache (MS-ASCMD 2.2.3.186.3).
+pub const RECIPIENT_INFO_CACHE: u8 = 19;
+
+impl Folder {
+    /// A default folder (types 2-11): clients may neither create, rename,
+    /// move nor delete one (MS-ASCMD 2.2.3.186.2, 2.2.3.177.4, .177.6).
+    pub fn is_default(&self) -> bool {
+        (2..=11).contains(&self.folder_type)
+    }
+
+    /// The recipient information cache, also off limits to folder commands.
+    pub fn is_recipient_info_cache(&self) -> bool {
+        self.folder_type == RECIPIENT_INFO_CACHE
+    }
+}
+
+/// The ServerId of the folder `id` and of every folder below it in
+/// `folders`, `id` first.
+pub fn subtree(folders: &[Folder], id: &str) -> Vec<String> {
+    let mut ids = vec![id.to_string()];
+    let mut i = 0;
+    while i < ids.len() {
+        let parent = ids[i].clone();
+        for f in folders {
+            if f.parent_id == parent && !ids.contains(&f.server_id) {
+                ids.push(f.server_id.clone());
+            }
+        }
+        i += 1;
+    }
+    ids
 }
 
 /// One user's mailbox.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mailbox {
     pub folders: Vec<Folder>,
+    /// The number behind the next ServerId handed out; ServerIds are never
+    /// reused within a mailbox, so a deleted folder's id stays dead.
+    next_folder_id: u32,
 }
 
 impl Mailbox {
@@ -49,7 +86,33 @@ impl Mailbox {
             folder_type,
         })
         .collect();
-        Mailbox { folders }
+        Mailbox {
+            folders,
+            next_folder_id: 11,
+        }
+    }
+
+    /// The folder with this ServerId.
+    pub fn folder(&self, server_id: &str) -> Option<&Folder> {
+        self.folders.iter().find(|f| f.server_id == server_id)
+    }
+
+    /// Whether `parent_id` already holds a folder named `name` other than
+    /// `except`. Names compare case-insensitively, as Exchange folder names do.
+    pub fn name_taken(&self, parent_id: &str, name: &str, except: Option<&str>) -> bool {
+        let name = name.to_lowercase();
+        self.folders.iter().any(|f| {
+            f.parent_id == parent_id
+                && f.display_name.to_lowercase() == name
+                && except != Some(f.server_id.as_str())
+        })
+    }
+
+    /// A ServerId no folder of this mailbox has had.
+    pub fn new_server_id(&mut self) -> String {
+        let id = self.next_folder_id;
+        self.next_folder_id += 1;
+        id.to_string()
     }
 }
 
@@ -68,6 +131,14 @@ pub struct DeviceState {
     pub policy: PolicyState,
     /// The FolderSync key last handed out; `None` before the first FolderSync.
     pub folder_sync_key: Option<u32>,
+    /// The hierarchy as this device knows it at `folder_sync_key`: what
+    /// FolderSync sent it, plus its own FolderCreate/Update/Delete changes.
+    /// An incremental FolderSync sends the difference to the mailbox.
+    pub folder_snapshot: Vec<Folder>,
+    /// What the device said about itself (Settings DeviceInformation Set).
+    pub device_info: Option<DeviceInfo>,
+    /// The recovery password (Settings DevicePassword Set); `None` when cleared.
+    pub recovery_password: Option<String>,
 }
 
 /// All mutable state, behind one lock: requests are short and never wait
@@ -82,6 +153,7 @@ struct StoreInner {
     mailboxes: HashMap<String, Mailbox>,
     devices: HashMap<(String, String), DeviceState>,
     next_key: u32,
+    users: HashMap<String, UserState>,
 }
 
 impl Store {
@@ -96,6 +168,10 @@ impl Store {
                 mailboxes,
                 devices: HashMap::new(),
                 next_key: 0,
+                users: accounts
+                    .iter()
+                    .map(|a| (a.user.clone(), UserState::new(&a.email)))
+                    .collect(),
             }),
         }
     }
@@ -126,4 +202,60 @@ impl Store {
         };
         f(mailbox, device, &mut new_key)
     }
+}
+
+impl Store {
+    /// Runs `f` on the user's own settings (not tied to a device).
+    pub fn with_user<T>(&self, user: &str, f: impl FnOnce(&mut UserState) -> T) -> T {
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let state = guard
+            .users
+            .entry(user.to_string())
+            .or_insert_with(|| UserState::new(&Account::new(user, "").email));
+        f(state)
+    }
+}
+
+/// What the server keeps per user, whichever device asks.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserState {
+    /// The primary SMTP address (Settings UserInformation).
+    pub email: String,
+    pub oof: OofSettings,
+}
+
+impl UserState {
+    pub fn new(email: &str) -> UserState {
+        UserState {
+            email: email.to_string(),
+            oof: OofSettings::default(),
+        }
+    }
+}
+
+/// Out-of-office settings (MS-ASCMD 2.2.3.122 Oof). The default is disabled,
+/// with every audience disabled and without a reply message.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OofSettings {
+    /// OofState: 0 disabled, 1 global, 2 time-based.
+    pub state: u8,
+    /// The time-based window (StartTime, EndTime), as MS-ASDTYPE datetimes.
+    pub window: Option<(String, String)>,
+    /// Per audience: internal, known external, unknown external.
+    pub messages: [OofMessage; 3],
+}
+
+/// The OOF settings for one audience.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct OofMessage {
+    pub enabled: bool,
+    /// The reply message and whether it is HTML (else plain text).
+    pub reply: Option<(String, bool)>,
+}
+
+/// A device's self-description (MS-ASCMD 2.2.3.45 DeviceInformation): the
+/// elements of its last `Set`, by name, in the order sent.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct DeviceInfo {
+    pub fields: Vec<(String, String)>,
 }

@@ -34,6 +34,15 @@ impl XmlOut {
         self
     }
 
+    /// `<name/>`: an element without content (a WBXML tag without the
+    /// content bit).
+    pub fn empty(&mut self, name: &str) -> &mut Self {
+        self.xml.push('<');
+        self.xml.push_str(name);
+        self.xml.push_str("/>");
+        self
+    }
+
     /// `<name>text</name>`, with the text escaped.
     pub fn leaf(&mut self, name: &str, text: impl AsRef<str>) -> &mut Self {
         self.open(name);

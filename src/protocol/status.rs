@@ -13,16 +13,20 @@
 //! - Sync, FolderSync, Ping: MS-ASCMD 2.2.3.177.17, .177.5 and the Ping
 //!   status section, as extracted from the MS-ASCMD requirement spec v26.3
 //!   (rows R4420, R4071, R4231).
+//! - FolderCreate, FolderDelete, FolderUpdate: MS-ASCMD 2.2.3.177.3, .177.4
+//!   and .177.6, from the same requirement spec (rows R4008-R5797,
+//!   R4042-R5800, R4097-R5806), checked against the current published
+//!   sections. The spec's cause for FolderDelete's 10 says "FolderCreate";
+//!   read as FolderDelete.
 //! - Provision and Policy: MS-ASPROV 2.2.2.54.1 and 3.1.5.2 (requirement
 //!   spec v21.1). Provision's 139, 141 and 145 reuse the common names.
 //! - Common codes: MS-ASCMD 2.2.2, names as the requirement spec spells
 //!   them, with its two typos fixed: 155 is printed "oveCommand..." (the
 //!   M dropped) and 118 "Message PreviouslySent" (a stray space).
 //!
-//! FolderCreate, FolderDelete, FolderUpdate, GetItemEstimate and MoveItems
-//! have tables of their own in MS-ASCMD, but only partial copies could be
-//! checked, so they are left out rather than guessed; their codes resolve
-//! through the common table only.
+//! GetItemEstimate and MoveItems have tables of their own in MS-ASCMD, but
+//! only partial copies could be checked, so they are left out rather than
+//! guessed; their codes resolve through the common table only.
 
 use std::fmt;
 
@@ -35,6 +39,12 @@ pub enum StatusScope {
     Sync,
     /// `Status` in a FolderSync response.
     FolderSync,
+    /// `Status` in a FolderCreate response.
+    FolderCreate,
+    /// `Status` in a FolderDelete response.
+    FolderDelete,
+    /// `Status` in a FolderUpdate response.
+    FolderUpdate,
     /// `Status` in a Ping response.
     Ping,
     /// The top-level `Status` of a Provision response.
@@ -47,9 +57,12 @@ pub enum StatusScope {
 
 impl StatusScope {
     /// Every scope.
-    pub const ALL: [StatusScope; 6] = [
+    pub const ALL: [StatusScope; 9] = [
         StatusScope::Sync,
         StatusScope::FolderSync,
+        StatusScope::FolderCreate,
+        StatusScope::FolderDelete,
+        StatusScope::FolderUpdate,
         StatusScope::Ping,
         StatusScope::Provision,
         StatusScope::ProvisionPolicy,
@@ -61,6 +74,9 @@ impl StatusScope {
         match self {
             StatusScope::Sync => "Sync",
             StatusScope::FolderSync => "FolderSync",
+            StatusScope::FolderCreate => "FolderCreate",
+            StatusScope::FolderDelete => "FolderDelete",
+            StatusScope::FolderUpdate => "FolderUpdate",
             StatusScope::Ping => "Ping",
             StatusScope::Provision => "Provision",
             StatusScope::ProvisionPolicy => "Provision Policy",
@@ -74,6 +90,9 @@ impl StatusScope {
         match command {
             Command::Sync => StatusScope::Sync,
             Command::FolderSync => StatusScope::FolderSync,
+            Command::FolderCreate => StatusScope::FolderCreate,
+            Command::FolderDelete => StatusScope::FolderDelete,
+            Command::FolderUpdate => StatusScope::FolderUpdate,
             Command::Ping => StatusScope::Ping,
             Command::Provision => StatusScope::Provision,
             _ => StatusScope::Common,
@@ -85,6 +104,9 @@ impl StatusScope {
         match self {
             StatusScope::Sync => SYNC,
             StatusScope::FolderSync => FOLDER_SYNC,
+            StatusScope::FolderCreate => FOLDER_CREATE,
+            StatusScope::FolderDelete => FOLDER_DELETE,
+            StatusScope::FolderUpdate => FOLDER_UPDATE,
             StatusScope::Ping => PING,
             StatusScope::Provision => PROVISION,
             StatusScope::ProvisionPolicy => PROVISION_POLICY,
@@ -278,6 +300,140 @@ static FOLDER_SYNC: &[StatusInfo] = &[
     ),
     s(11, "UnknownError", TRANSIENT, Some("Retry.")),
     s(12, "CodeUnknown", "An unusual back-end problem.", None),
+];
+
+static FOLDER_CREATE: &[StatusInfo] = &[
+    s(1, "Success", SUCCESS, None),
+    s(
+        2,
+        "FolderExists",
+        "The parent folder already holds a folder of that name.",
+        Some("Pick a unique name."),
+    ),
+    s(
+        3,
+        "SpecialParentFolder",
+        "The parent is a special system folder: the recipient information cache.",
+        Some("Create the folder under another parent."),
+    ),
+    s(
+        5,
+        "ParentNotFound",
+        "The parent folder does not exist on the server (deleted or renamed, perhaps).",
+        Some("Run FolderSync for the new hierarchy and pick a new parent."),
+    ),
+    s(
+        6,
+        "ServerError",
+        TRANSIENT,
+        Some("Retry; if it persists, consider FolderSync key 0."),
+    ),
+    s(
+        9,
+        "InvalidSyncKey",
+        "The FolderSync key is malformed or mismatched, or the server's sync state is corrupt.",
+        Some("Drop folders added since the last sync and return to FolderSync key 0."),
+    ),
+    s(
+        10,
+        "MalformedRequest",
+        "The request has a semantic error, or asks to create a default folder (Inbox, Outbox, Contacts...).",
+        Some("Check the request against the spec."),
+    ),
+    s(11, "UnknownError", "An unknown error occurred.", None),
+    s(12, "CodeUnknown", "An unusual back-end problem.", None),
+];
+
+static FOLDER_DELETE: &[StatusInfo] = &[
+    s(1, "Success", SUCCESS, None),
+    s(
+        3,
+        "SpecialFolder",
+        "The folder is a special system folder (Inbox, Outbox, Contacts, Drafts, recipient information cache...), which the client cannot delete.",
+        None,
+    ),
+    s(
+        4,
+        "FolderNotFound",
+        "The folder does not exist.",
+        Some("Run FolderSync for the new hierarchy."),
+    ),
+    s(
+        6,
+        "ServerError",
+        TRANSIENT,
+        Some("Retry; if it persists, consider FolderSync key 0."),
+    ),
+    s(
+        9,
+        "InvalidSyncKey",
+        "The FolderSync key is malformed or mismatched, or the server's sync state is corrupt.",
+        Some("Run FolderSync with key 0."),
+    ),
+    s(
+        10,
+        "IncorrectlyFormattedRequest",
+        "The FolderDelete request has a syntactic or semantic error.",
+        Some("Check the request against the spec."),
+    ),
+    s(
+        11,
+        "UnknownError",
+        "An unknown error occurred: an unusual back-end problem.",
+        None,
+    ),
+];
+
+static FOLDER_UPDATE: &[StatusInfo] = &[
+    s(1, "Success", SUCCESS, None),
+    s(
+        2,
+        "FolderExistsOrSpecialFolder",
+        "The parent already holds a folder of that name, or the folder is a special folder (Inbox, Outbox, Contacts, Drafts...), which cannot be updated.",
+        None,
+    ),
+    s(
+        3,
+        "RecipientInformationFolder",
+        "The folder is the recipient information cache, which the client cannot update.",
+        None,
+    ),
+    s(
+        4,
+        "FolderNotFound",
+        "The folder does not exist.",
+        Some("Run FolderSync for the new hierarchy."),
+    ),
+    s(
+        5,
+        "ParentNotFound",
+        "The parent folder does not exist.",
+        Some("Run FolderSync for the new hierarchy."),
+    ),
+    s(
+        6,
+        "ServerError",
+        TRANSIENT,
+        Some("Retry; if it persists, consider FolderSync key 0."),
+    ),
+    s(
+        9,
+        "InvalidSyncKey",
+        "The FolderSync key is malformed or mismatched, or the server's sync state is corrupt.",
+        Some("Run FolderSync with key 0."),
+    ),
+    s(
+        10,
+        "IncorrectlyFormattedRequest",
+        "The FolderUpdate request has a semantic error.",
+        Some("Check the request against the spec."),
+    ),
+    s(
+        11,
+        "UnknownError",
+        "An unknown error occurred: an unusual back-end problem.",
+        None,
+    ),
 ];
 
 static PING: &[StatusInfo] = &[
@@ -830,6 +986,15 @@ mod tests {
             [1, 3, 4, 5, 6, 7, 8, 9, 12, 13, 14, 15, 16]
         );
         assert_eq!(codes(StatusScope::FolderSync), [1, 6, 9, 10, 11, 12]);
+        assert_eq!(
+            codes(StatusScope::FolderCreate),
+            [1, 2, 3, 5, 6, 9, 10, 11, 12]
+        );
+        assert_eq!(codes(StatusScope::FolderDelete), [1, 3, 4, 6, 9, 10, 11]);
+        assert_eq!(
+            codes(StatusScope::FolderUpdate),
+            [1, 2, 3, 4, 5, 6, 9, 10, 11]
+        );
         assert_eq!(codes(StatusScope::Ping), [1, 2, 3, 4, 5, 6, 7, 8]);
         assert_eq!(codes(StatusScope::Provision), [1, 2, 3, 139, 141, 145]);
         assert_eq!(codes(StatusScope::ProvisionPolicy), [1, 2, 3, 4, 5]);
@@ -893,6 +1058,14 @@ mod tests {
             describe(StatusScope::Ping, 2).to_string(),
             "Status 2 (ChangesOccurred)"
         );
+        assert_eq!(
+            describe(StatusScope::FolderDelete, 3).to_string(),
+            "Status 3 (SpecialFolder)"
+        );
+        assert_eq!(
+            describe(StatusScope::FolderUpdate, 12).to_string(),
+            "Status 12 (unknown FolderUpdate status)"
+        );
     }
 
     #[test]
@@ -927,6 +1100,18 @@ mod tests {
         assert_eq!(
             StatusScope::for_command(Command::Provision),
             StatusScope::Provision
+        );
+        assert_eq!(
+            StatusScope::for_command(Command::FolderCreate),
+            StatusScope::FolderCreate
+        );
+        assert_eq!(
+            StatusScope::for_command(Command::FolderDelete),
+            StatusScope::FolderDelete
+        );
+        assert_eq!(
+            StatusScope::for_command(Command::FolderUpdate),
+            StatusScope::FolderUpdate
         );
         assert_eq!(
             StatusScope::for_command(Command::MoveItems),
