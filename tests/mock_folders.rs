@@ -3,18 +3,14 @@
 //! Request bodies are assembled by hand from the MS-ASWBXML tables (code
 //! page 7, FolderHierarchy), not by eastest's encoder.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use eastest::mock::{MockConfig, MockServer};
-use eastest::wbxml::{DecodeOptions, Element, ProtocolVersion};
-use reqwest::StatusCode;
+mod common;
 
-/// WBXML 1.3, unknown public id, UTF-8, no string table.
-const HEADER: [u8; 4] = [0x03, 0x01, 0x6A, 0x00];
-const SWITCH_PAGE: u8 = 0x00;
-const END: u8 = 0x01;
-const STR_I: u8 = 0x03;
-const CONTENT: u8 = 0x40;
+use common::{
+    CONTENT, Device, END, HEADER, STR_I, SWITCH_PAGE, folder_sync_request, options, start,
+};
+use eastest::mock::MockServer;
+use eastest::wbxml::Element;
+use reqwest::StatusCode;
 
 // Code page 7, FolderHierarchy.
 const PAGE_FOLDER_HIERARCHY: u8 = 7;
@@ -27,7 +23,6 @@ const SYNC_KEY: u8 = 0x12;
 const FOLDER_CREATE: u8 = 0x13;
 const FOLDER_DELETE: u8 = 0x14;
 const FOLDER_UPDATE: u8 = 0x15;
-const FOLDER_SYNC: u8 = 0x16;
 
 /// A FolderHierarchy document: `root` holding one leaf per `(tag, text)`;
 /// `None` text writes the tag without content (an empty element).
@@ -46,10 +41,6 @@ fn doc(root: u8, leaves: &[(u8, Option<&str>)]) -> Vec<u8> {
     }
     b.push(END);
     b
-}
-
-fn folder_sync(key: &str) -> Vec<u8> {
-    doc(FOLDER_SYNC, &[(SYNC_KEY, Some(key))])
 }
 
 fn folder_create(key: &str, parent: &str, name: &str, folder_type: &str) -> Vec<u8> {
@@ -83,95 +74,13 @@ fn folder_delete(key: &str, id: &str) -> Vec<u8> {
     )
 }
 
-/// Provision phase one, or phase two when `ack` is `Some(temporary key)`
-/// (code page 14: Provision 0x05, Policies 0x06, Policy 0x07, PolicyType
-/// 0x08, PolicyKey 0x09, Status 0x0B).
-fn provision_request(ack: Option<&str>) -> Vec<u8> {
-    let mut b = HEADER.to_vec();
-    b.extend_from_slice(&[SWITCH_PAGE, 14, 0x45, 0x46, 0x47, 0x48, STR_I]);
-    b.extend_from_slice(b"MS-EAS-Provisioning-WBXML\0");
-    b.push(END);
-    if let Some(key) = ack {
-        b.extend_from_slice(&[0x49, STR_I]);
-        b.extend_from_slice(key.as_bytes());
-        b.extend_from_slice(&[0x00, END, 0x4B, STR_I, b'1', 0x00, END]);
-    }
-    b.extend_from_slice(&[END, END, END]);
-    b
-}
-
-fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", BASE64.encode(format!("{user}:{password}")))
-}
-
-/// One device: its credentials, id, protocol version, and keys.
-struct Device {
-    http: reqwest::Client,
-    url: String,
-    user: &'static str,
-    password: &'static str,
-    device_id: &'static str,
-    version: &'static str,
-    policy_key: Option<String>,
-    /// The FolderSync key as the device last received it.
-    key: String,
-}
-
+/// The folder commands of one device, which keeps its FolderSync key.
 impl Device {
-    fn new(server: &MockServer, device_id: &'static str, version: &'static str) -> Device {
-        Device {
-            http: reqwest::Client::new(),
-            url: server.url(),
-            user: "alice",
-            password: "alice-pass",
-            device_id,
-            version,
-            policy_key: None,
-            key: "0".to_string(),
-        }
-    }
-
-    async fn post(&self, cmd: &str, body: Vec<u8>) -> reqwest::Response {
-        let mut request = self
-            .http
-            .post(format!(
-                "{}?Cmd={cmd}&User={}&DeviceId={}&DeviceType=TestDevice",
-                self.url, self.user, self.device_id
-            ))
-            .header("Authorization", basic(self.user, self.password))
-            .header("MS-ASProtocolVersion", self.version)
-            .header("Content-Type", "application/vnd.ms-sync.wbxml")
-            .body(body);
-        if let Some(key) = &self.policy_key {
-            request = request.header("X-MS-PolicyKey", key);
-        }
-        request.send().await.expect("the mock answers")
-    }
-
-    /// Posts and decodes a 200 WBXML answer strictly for the device's version.
-    async fn call(&self, cmd: &str, body: Vec<u8>) -> Element {
-        let response = self.post(cmd, body).await;
-        assert_eq!(response.status(), StatusCode::OK, "{cmd}");
-        let bytes = response.bytes().await.unwrap();
-        let version: ProtocolVersion = self.version.parse().unwrap();
-        let root =
-            Element::from_wbxml(&bytes, &DecodeOptions::strict(version)).expect("a valid response");
-        assert_eq!(root.name, cmd, "the response's root");
-        root
-    }
-
-    async fn provision(&mut self) {
-        let phase1 = self.call("Provision", provision_request(None)).await;
-        let temporary = policy_key(&phase1);
-        let phase2 = self
-            .call("Provision", provision_request(Some(&temporary)))
-            .await;
-        self.policy_key = Some(policy_key(&phase2));
-    }
-
     /// FolderSync from the device's key; keeps the key it gets.
     async fn sync(&mut self) -> Element {
-        let r = self.call("FolderSync", folder_sync(&self.key)).await;
+        let r = self
+            .call("FolderSync", folder_sync_request(&self.key))
+            .await;
         assert_eq!(status(&r), 1, "FolderSync from key {}", self.key);
         self.key = r.child_text("SyncKey").expect("a SyncKey");
         r
@@ -206,14 +115,6 @@ impl Device {
         assert_eq!(r.child_names(), ["Status", "SyncKey", "ServerId"]);
         r.child_text("ServerId").unwrap()
     }
-}
-
-fn policy_key(provision: &Element) -> String {
-    provision
-        .child("Policies")
-        .and_then(|p| p.child("Policy"))
-        .and_then(|p| p.child_text("PolicyKey"))
-        .expect("a policy key")
 }
 
 fn status(root: &Element) -> u32 {
@@ -287,17 +188,11 @@ fn id_of(adds: &[Seen], name: &str) -> String {
         .clone()
 }
 
-async fn start() -> MockServer {
-    MockServer::start(MockConfig::default())
-        .await
-        .expect("the mock starts")
-}
-
 /// Two provisioned devices of alice, each after FolderSync 0, and the
 /// ServerId of the Inbox.
 async fn two_devices(server: &MockServer, version: &'static str) -> (Device, Device, String) {
-    let mut a = Device::new(server, "deviceA", version);
-    let mut b = Device::new(server, "deviceB", version);
+    let mut a = Device::of(server, version, "alice", "deviceA");
+    let mut b = Device::of(server, version, "alice", "deviceB");
     a.provision().await;
     b.provision().await;
     let all = delta(&a.sync().await).adds;
@@ -318,12 +213,7 @@ async fn two_devices(server: &MockServer, version: &'static str) -> (Device, Dev
 #[tokio::test]
 async fn options_advertise_the_folder_commands() {
     let server = start().await;
-    let r = reqwest::Client::new()
-        .request(reqwest::Method::OPTIONS, server.url())
-        .header("Authorization", basic("alice", "alice-pass"))
-        .send()
-        .await
-        .unwrap();
+    let r = options(&server).await;
     let commands = r.headers()["ms-asprotocolcommands"].to_str().unwrap();
     for c in ["FolderCreate", "FolderUpdate", "FolderDelete", "FolderSync"] {
         assert!(commands.split(',').any(|x| x == c), "{c} in {commands}");
@@ -369,7 +259,7 @@ async fn create_reaches_other_devices_but_not_its_own() {
     assert_eq!(d.names, ["Count"], "no changes for the creating device");
     assert_eq!(r.child_text("SyncKey").unwrap(), a.key);
     // The key the device had before creating is stale now.
-    let stale = a.call("FolderSync", folder_sync(&before)).await;
+    let stale = a.call("FolderSync", folder_sync_request(&before)).await;
     assert_eq!(status(&stale), 9);
 
     // The other device sees both folders as Adds, with a new key.
@@ -407,10 +297,7 @@ async fn create_reaches_other_devices_but_not_its_own() {
     assert!(all.iter().any(|f| f.id == projects && f.parent == inbox));
 
     // Another user's mailbox is untouched.
-    let mut bob = Device::new(&server, "bobphone", "14.1");
-    bob.user = "bob";
-    bob.password = "bob-pass";
-    bob.provision().await;
+    let mut bob = Device::provisioned(&server, "14.1", "bob", "bobphone").await;
     let bobs = delta(&bob.sync().await).adds;
     assert_eq!(bobs.len(), 10);
     assert!(bobs.iter().all(|f| f.name != "Projects"));
@@ -664,7 +551,7 @@ async fn create_is_validated() {
     a.create(&inbox, &"y".repeat(256)).await;
 
     // A provisioned device that never ran FolderSync has no key to match.
-    let mut fresh = Device::new(&server, "deviceC", "14.1");
+    let mut fresh = Device::of(&server, "14.1", "alice", "deviceC");
     fresh.provision().await;
     fresh
         .refused("FolderCreate", folder_create("1", &inbox, "A", "12"), 9)
@@ -713,7 +600,7 @@ async fn changes_come_in_schema_order_parents_first() {
 async fn failures_outside_the_command_by_version() {
     let server = start().await;
     // 14.1: the common status codes, inside the command's own root.
-    let mut modern = Device::new(&server, "modern", "14.1");
+    let mut modern = Device::of(&server, "14.1", "alice", "modern");
     let r = modern
         .call("FolderCreate", folder_create("1", "0", "A", "12"))
         .await;
@@ -727,11 +614,11 @@ async fn failures_outside_the_command_by_version() {
         )
         .await;
     assert_eq!(status(&r), 102, "InvalidWBXML");
-    let r = modern.call("FolderUpdate", folder_sync("0")).await;
+    let r = modern.call("FolderUpdate", folder_sync_request("0")).await;
     assert_eq!(status(&r), 103, "InvalidXML: a FolderSync body");
 
     // 12.1: the same failures as HTTP statuses.
-    let mut old = Device::new(&server, "old", "12.1");
+    let mut old = Device::of(&server, "12.1", "alice", "old");
     let r = old
         .post("FolderCreate", folder_create("1", "0", "A", "12"))
         .await;
@@ -744,7 +631,7 @@ async fn failures_outside_the_command_by_version() {
         )
         .await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
-    let r = old.post("FolderUpdate", folder_sync("0")).await;
+    let r = old.post("FolderUpdate", folder_sync_request("0")).await;
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
 
     // The commands' own statuses are the same in 12.1.

@@ -2,136 +2,15 @@
 //! are assembled by hand from the MS-ASWBXML tables (not by eastest's
 //! encoder), so the mock is not only checked against itself.
 
+mod common;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use eastest::mock::{MockConfig, MockServer};
+use common::{
+    Device, POLICY_TYPE, basic, folder_sync_request, options, policy_of, provision_request, start,
+};
 use eastest::wbxml::{DecodeOptions, Element, ProtocolVersion};
 use reqwest::StatusCode;
-
-const HEADER: [u8; 4] = [0x03, 0x01, 0x6A, 0x00];
-const POLICY_TYPE: &str = "MS-EAS-Provisioning-WBXML";
-
-fn str_i(out: &mut Vec<u8>, s: &str) {
-    out.push(0x03);
-    out.extend_from_slice(s.as_bytes());
-    out.push(0x00);
-}
-
-/// `<FolderSync xmlns="FolderHierarchy:"><SyncKey>key</SyncKey></FolderSync>`
-fn folder_sync_request(key: &str) -> Vec<u8> {
-    let mut b = HEADER.to_vec();
-    b.extend_from_slice(&[0x00, 0x07, 0x56, 0x52]);
-    str_i(&mut b, key);
-    b.extend_from_slice(&[0x01, 0x01]);
-    b
-}
-
-/// Provision phase one, or phase two when `ack` is `Some(temporary key)`.
-fn provision_request(ack: Option<&str>) -> Vec<u8> {
-    let mut b = HEADER.to_vec();
-    // SWITCH_PAGE 14; Provision, Policies, Policy, PolicyType with content.
-    b.extend_from_slice(&[0x00, 0x0E, 0x45, 0x46, 0x47, 0x48]);
-    str_i(&mut b, POLICY_TYPE);
-    b.push(0x01);
-    if let Some(key) = ack {
-        b.push(0x49); // PolicyKey
-        str_i(&mut b, key);
-        b.push(0x01);
-        b.push(0x4B); // Status
-        str_i(&mut b, "1");
-        b.push(0x01);
-    }
-    b.extend_from_slice(&[0x01, 0x01, 0x01]);
-    b
-}
-
-struct Device {
-    http: reqwest::Client,
-    url: String,
-    user: &'static str,
-    password: &'static str,
-    device_id: &'static str,
-    version: &'static str,
-    policy_key: Option<String>,
-}
-
-impl Device {
-    fn new(server: &MockServer, version: &'static str) -> Device {
-        Device {
-            http: reqwest::Client::new(),
-            url: server.url(),
-            user: "alice",
-            password: "alice-pass",
-            device_id: "device01",
-            version,
-            policy_key: None,
-        }
-    }
-
-    async fn post(&self, cmd: &str, body: Vec<u8>) -> reqwest::Response {
-        let mut request = self
-            .http
-            .post(format!(
-                "{}?Cmd={cmd}&User={}&DeviceId={}&DeviceType=TestDevice",
-                self.url, self.user, self.device_id
-            ))
-            .header("Authorization", basic(self.user, self.password))
-            .header("MS-ASProtocolVersion", self.version)
-            .header("Content-Type", "application/vnd.ms-sync.wbxml")
-            .body(body);
-        if let Some(key) = &self.policy_key {
-            request = request.header("X-MS-PolicyKey", key);
-        }
-        request.send().await.expect("the mock answers")
-    }
-
-    /// Posts and decodes a 200 WBXML answer strictly for the session's version.
-    async fn call(&self, cmd: &str, body: Vec<u8>) -> Element {
-        let response = self.post(cmd, body).await;
-        assert_eq!(response.status(), StatusCode::OK, "{cmd}");
-        assert_eq!(
-            response.headers()["content-type"],
-            "application/vnd.ms-sync.wbxml"
-        );
-        let bytes = response.bytes().await.unwrap();
-        let version: ProtocolVersion = self.version.parse().unwrap();
-        Element::from_wbxml(&bytes, &DecodeOptions::strict(version)).expect("a valid response")
-    }
-
-    async fn provision(&mut self) {
-        let phase1 = self.call("Provision", provision_request(None)).await;
-        let policy = policy_of(&phase1);
-        let temporary = policy.child_text("PolicyKey").expect("a temporary key");
-        let phase2 = self
-            .call("Provision", provision_request(Some(&temporary)))
-            .await;
-        let key = policy_of(&phase2)
-            .child_text("PolicyKey")
-            .expect("a final key");
-        assert_ne!(
-            key, temporary,
-            "the final key differs from the temporary one"
-        );
-        self.policy_key = Some(key);
-    }
-}
-
-fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", BASE64.encode(format!("{user}:{password}")))
-}
-
-fn policy_of(provision: &Element) -> &Element {
-    provision
-        .child("Policies")
-        .and_then(|p| p.child("Policy"))
-        .expect("Policies/Policy")
-}
-
-async fn start() -> MockServer {
-    MockServer::start(MockConfig::default())
-        .await
-        .expect("the mock starts")
-}
 
 #[tokio::test]
 async fn options_advertise_versions_and_commands() {
@@ -149,12 +28,7 @@ async fn options_advertise_versions_and_commands() {
             .unwrap()
             .starts_with("Basic")
     );
-    let r = http
-        .request(reqwest::Method::OPTIONS, server.url())
-        .header("Authorization", basic("alice", "alice-pass"))
-        .send()
-        .await
-        .unwrap();
+    let r = options(&server).await;
     assert_eq!(r.status(), StatusCode::OK);
     assert_eq!(
         r.headers()["ms-asprotocolversions"],

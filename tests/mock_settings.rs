@@ -2,14 +2,12 @@
 //! bodies are assembled by hand from the MS-ASWBXML code page 18 (Settings)
 //! table, not by eastest's encoder.
 
-use base64::Engine as _;
-use base64::engine::general_purpose::STANDARD as BASE64;
-use eastest::mock::{MockConfig, MockServer};
-use eastest::wbxml::{DecodeOptions, Element, ProtocolVersion};
+mod common;
+
+use common::{Device, HEADER, options, start, str_i};
+use eastest::wbxml::Element;
 use reqwest::StatusCode;
 
-const HEADER: [u8; 4] = [0x03, 0x01, 0x6A, 0x00];
-const POLICY_TYPE: &str = "MS-EAS-Provisioning-WBXML";
 const VERSIONS: [&str; 5] = ["12.1", "14.0", "14.1", "16.0", "16.1"];
 
 // Code page 18, Settings (MS-ASWBXML 2.1.2.1.19).
@@ -47,12 +45,6 @@ const AUDIENCES: [&str; 3] = [
     "AppliesToExternalKnown",
     "AppliesToExternalUnknown",
 ];
-
-fn str_i(out: &mut Vec<u8>, s: &str) {
-    out.push(0x03);
-    out.extend_from_slice(s.as_bytes());
-    out.push(0x00);
-}
 
 /// A Settings request body, token by token: `<Settings xmlns="Settings:">`
 /// is opened by [`Body::settings`] and closed by [`Body::done`].
@@ -129,92 +121,8 @@ fn user_information_get() -> Vec<u8> {
         .done()
 }
 
-/// Provision phase one, or phase two when `ack` is `Some(temporary key)`.
-fn provision_request(ack: Option<&str>) -> Vec<u8> {
-    let mut b = HEADER.to_vec();
-    // SWITCH_PAGE 14; Provision, Policies, Policy, PolicyType with content.
-    b.extend_from_slice(&[0x00, 0x0E, 0x45, 0x46, 0x47, 0x48]);
-    str_i(&mut b, POLICY_TYPE);
-    b.push(0x01);
-    if let Some(key) = ack {
-        b.push(0x49); // PolicyKey
-        str_i(&mut b, key);
-        b.push(0x01);
-        b.push(0x4B); // Status
-        str_i(&mut b, "1");
-        b.push(0x01);
-    }
-    b.extend_from_slice(&[0x01, 0x01, 0x01]);
-    b
-}
-
-struct Device {
-    http: reqwest::Client,
-    url: String,
-    user: &'static str,
-    password: &'static str,
-    device_id: &'static str,
-    version: &'static str,
-    policy_key: Option<String>,
-}
-
+/// The Settings command of one device.
 impl Device {
-    /// A device of `user` (whose password is `USER-pass`), provisioned.
-    async fn provisioned(
-        server: &MockServer,
-        version: &'static str,
-        user: &'static str,
-        device_id: &'static str,
-    ) -> Device {
-        let password = match user {
-            "alice" => "alice-pass",
-            "bob" => "bob-pass",
-            other => panic!("no test account {other}"),
-        };
-        let mut device = Device {
-            http: reqwest::Client::new(),
-            url: server.url(),
-            user,
-            password,
-            device_id,
-            version,
-            policy_key: None,
-        };
-        device.provision().await;
-        device
-    }
-
-    async fn post(&self, cmd: &str, body: Vec<u8>) -> reqwest::Response {
-        let mut request = self
-            .http
-            .post(format!(
-                "{}?Cmd={cmd}&User={}&DeviceId={}&DeviceType=TestDevice",
-                self.url, self.user, self.device_id
-            ))
-            .header("Authorization", basic(self.user, self.password))
-            .header("MS-ASProtocolVersion", self.version)
-            .header("Content-Type", "application/vnd.ms-sync.wbxml")
-            .body(body);
-        if let Some(key) = &self.policy_key {
-            request = request.header("X-MS-PolicyKey", key);
-        }
-        request.send().await.expect("the mock answers")
-    }
-
-    /// Posts and decodes a 200 WBXML answer strictly for the session's version.
-    async fn call(&self, cmd: &str, body: Vec<u8>) -> Element {
-        let response = self.post(cmd, body).await;
-        assert_eq!(
-            response.status(),
-            StatusCode::OK,
-            "{cmd} in {}",
-            self.version
-        );
-        let bytes = response.bytes().await.unwrap();
-        let version: ProtocolVersion = self.version.parse().unwrap();
-        Element::from_wbxml(&bytes, &DecodeOptions::strict(version)).expect("a valid response")
-    }
-
     /// A Settings request whose command Status is 1.
     async fn settings(&self, body: Vec<u8>) -> Element {
         let response = self.call("Settings", body).await;
@@ -234,37 +142,6 @@ impl Device {
         );
         response
     }
-
-    async fn provision(&mut self) {
-        let phase1 = self.call("Provision", provision_request(None)).await;
-        let temporary = policy_of(&phase1)
-            .child_text("PolicyKey")
-            .expect("a temporary key");
-        let phase2 = self
-            .call("Provision", provision_request(Some(&temporary)))
-            .await;
-        let key = policy_of(&phase2)
-            .child_text("PolicyKey")
-            .expect("a final key");
-        self.policy_key = Some(key);
-    }
-}
-
-fn basic(user: &str, password: &str) -> String {
-    format!("Basic {}", BASE64.encode(format!("{user}:{password}")))
-}
-
-fn policy_of(provision: &Element) -> &Element {
-    provision
-        .child("Policies")
-        .and_then(|p| p.child("Policy"))
-        .expect("Policies/Policy")
-}
-
-async fn start() -> MockServer {
-    MockServer::start(MockConfig::default())
-        .await
-        .expect("the mock starts")
 }
 
 /// The Status of the single property answer `name`.
@@ -315,12 +192,7 @@ fn assert_default_oof(get: &Element) {
 #[tokio::test]
 async fn options_advertise_settings() {
     let server = start().await;
-    let r = reqwest::Client::new()
-        .request(reqwest::Method::OPTIONS, server.url())
-        .header("Authorization", basic("alice", "alice-pass"))
-        .send()
-        .await
-        .unwrap();
+    let r = options(&server).await;
     let commands = r.headers()["ms-asprotocolcommands"].to_str().unwrap();
     assert!(commands.split(',').any(|c| c == "Settings"), "{commands}");
     server.shutdown().await;

@@ -1,0 +1,206 @@
+//! Helpers shared by the tests that talk to the mock server over real HTTP
+//! (`mock_http`, `mock_folders`, `mock_settings`): a device with its
+//! credentials and keys, the Provision handshake, and the request bodies more
+//! than one of them sends. Request bodies are assembled by hand from the
+//! MS-ASWBXML tables, not by eastest's encoder, so the mock is not only
+//! checked against itself.
+
+// Each test binary compiles this module on its own and uses a different
+// subset of it; what one binary leaves unused is not dead code.
+#![allow(dead_code)]
+
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use eastest::mock::{MockConfig, MockServer};
+use eastest::wbxml::{DecodeOptions, Element, ProtocolVersion};
+use reqwest::StatusCode;
+
+/// WBXML 1.3, unknown public id, UTF-8, no string table.
+pub const HEADER: [u8; 4] = [0x03, 0x01, 0x6A, 0x00];
+pub const SWITCH_PAGE: u8 = 0x00;
+pub const END: u8 = 0x01;
+pub const STR_I: u8 = 0x03;
+/// Or'ed into a tag token: the element has content.
+pub const CONTENT: u8 = 0x40;
+
+pub const POLICY_TYPE: &str = "MS-EAS-Provisioning-WBXML";
+
+/// An inline string: `STR_I`, the UTF-8 bytes, a terminating NUL.
+pub fn str_i(out: &mut Vec<u8>, s: &str) {
+    out.push(STR_I);
+    out.extend_from_slice(s.as_bytes());
+    out.push(0x00);
+}
+
+/// `<FolderSync xmlns="FolderHierarchy:"><SyncKey>key</SyncKey></FolderSync>`
+/// (code page 7: FolderSync 0x16, SyncKey 0x12).
+pub fn folder_sync_request(key: &str) -> Vec<u8> {
+    let mut b = HEADER.to_vec();
+    b.extend_from_slice(&[0x00, 0x07, 0x56, 0x52]);
+    str_i(&mut b, key);
+    b.extend_from_slice(&[0x01, 0x01]);
+    b
+}
+
+/// Provision phase one, or phase two when `ack` is `Some(temporary key)`
+/// (code page 14: Provision 0x05, Policies 0x06, Policy 0x07, PolicyType
+/// 0x08, PolicyKey 0x09, Status 0x0B).
+pub fn provision_request(ack: Option<&str>) -> Vec<u8> {
+    let mut b = HEADER.to_vec();
+    // SWITCH_PAGE 14; Provision, Policies, Policy, PolicyType with content.
+    b.extend_from_slice(&[0x00, 0x0E, 0x45, 0x46, 0x47, 0x48]);
+    str_i(&mut b, POLICY_TYPE);
+    b.push(0x01);
+    if let Some(key) = ack {
+        b.push(0x49); // PolicyKey
+        str_i(&mut b, key);
+        b.push(0x01);
+        b.push(0x4B); // Status
+        str_i(&mut b, "1");
+        b.push(0x01);
+    }
+    b.extend_from_slice(&[0x01, 0x01, 0x01]);
+    b
+}
+
+/// One device: its credentials, id, protocol version, and keys.
+pub struct Device {
+    pub http: reqwest::Client,
+    pub url: String,
+    pub user: &'static str,
+    pub password: &'static str,
+    pub device_id: &'static str,
+    pub version: &'static str,
+    pub policy_key: Option<String>,
+    /// The FolderSync key as the device last received it.
+    pub key: String,
+}
+
+impl Device {
+    /// alice's `device01`, not provisioned.
+    pub fn new(server: &MockServer, version: &'static str) -> Device {
+        Device::of(server, version, "alice", "device01")
+    }
+
+    /// A device of `user` (whose password is `USER-pass`), not provisioned.
+    pub fn of(
+        server: &MockServer,
+        version: &'static str,
+        user: &'static str,
+        device_id: &'static str,
+    ) -> Device {
+        let password = match user {
+            "alice" => "alice-pass",
+            "bob" => "bob-pass",
+            other => panic!("no test account {other}"),
+        };
+        Device {
+            http: reqwest::Client::new(),
+            url: server.url(),
+            user,
+            password,
+            device_id,
+            version,
+            policy_key: None,
+            key: "0".to_string(),
+        }
+    }
+
+    /// A device of `user` (whose password is `USER-pass`), provisioned.
+    pub async fn provisioned(
+        server: &MockServer,
+        version: &'static str,
+        user: &'static str,
+        device_id: &'static str,
+    ) -> Device {
+        let mut device = Device::of(server, version, user, device_id);
+        device.provision().await;
+        device
+    }
+
+    pub async fn post(&self, cmd: &str, body: Vec<u8>) -> reqwest::Response {
+        let mut request = self
+            .http
+            .post(format!(
+                "{}?Cmd={cmd}&User={}&DeviceId={}&DeviceType=TestDevice",
+                self.url, self.user, self.device_id
+            ))
+            .header("Authorization", basic(self.user, self.password))
+            .header("MS-ASProtocolVersion", self.version)
+            .header("Content-Type", "application/vnd.ms-sync.wbxml")
+            .body(body);
+        if let Some(key) = &self.policy_key {
+            request = request.header("X-MS-PolicyKey", key);
+        }
+        request.send().await.expect("the mock answers")
+    }
+
+    /// Posts and decodes a 200 WBXML answer strictly for the device's
+    /// version; its root is the command's own.
+    pub async fn call(&self, cmd: &str, body: Vec<u8>) -> Element {
+        let response = self.post(cmd, body).await;
+        assert_eq!(
+            response.status(),
+            StatusCode::OK,
+            "{cmd} in {}",
+            self.version
+        );
+        assert_eq!(
+            response.headers()["content-type"],
+            "application/vnd.ms-sync.wbxml"
+        );
+        let bytes = response.bytes().await.unwrap();
+        let version: ProtocolVersion = self.version.parse().unwrap();
+        let root =
+            Element::from_wbxml(&bytes, &DecodeOptions::strict(version)).expect("a valid response");
+        assert_eq!(root.name, cmd, "the response's root");
+        root
+    }
+
+    /// Both phases of the Provision handshake; keeps the final key.
+    pub async fn provision(&mut self) {
+        let phase1 = self.call("Provision", provision_request(None)).await;
+        let temporary = policy_of(&phase1)
+            .child_text("PolicyKey")
+            .expect("a temporary key");
+        let phase2 = self
+            .call("Provision", provision_request(Some(&temporary)))
+            .await;
+        let key = policy_of(&phase2)
+            .child_text("PolicyKey")
+            .expect("a final key");
+        assert_ne!(
+            key, temporary,
+            "the final key differs from the temporary one"
+        );
+        self.policy_key = Some(key);
+    }
+}
+
+/// The `Authorization` header value for HTTP Basic.
+pub fn basic(user: &str, password: &str) -> String {
+    format!("Basic {}", BASE64.encode(format!("{user}:{password}")))
+}
+
+/// An OPTIONS request with alice's credentials.
+pub async fn options(server: &MockServer) -> reqwest::Response {
+    reqwest::Client::new()
+        .request(reqwest::Method::OPTIONS, server.url())
+        .header("Authorization", basic("alice", "alice-pass"))
+        .send()
+        .await
+        .unwrap()
+}
+
+pub fn policy_of(provision: &Element) -> &Element {
+    provision
+        .child("Policies")
+        .and_then(|p| p.child("Policy"))
+        .expect("Policies/Policy")
+}
+
+pub async fn start() -> MockServer {
+    MockServer::start(MockConfig::default())
+        .await
+        .expect("the mock starts")
+}
