@@ -13,10 +13,11 @@ async fn serve_prints_url_answers_and_stops_on_ctrl_c() {
         .spawn()
         .expect("eastest serve starts");
     // Never hang the test run if the server misbehaves: kill it after 60 s.
-    let pid = child.id().to_string();
+    let watchdog_pid = libc::pid_t::try_from(child.id()).unwrap();
     std::thread::spawn(move || {
         std::thread::sleep(std::time::Duration::from_secs(60));
-        let _ = Command::new("kill").args(["-KILL", &pid]).status();
+        // SAFETY: kill(2) on the child's pid; harmless if it already exited.
+        unsafe { libc::kill(watchdog_pid, libc::SIGKILL) };
     });
     let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
     let first = lines.next().expect("a first line").unwrap();
