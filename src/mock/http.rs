@@ -1,17 +1,30 @@
 //! The HTTP layer (MS-ASHTTP): authentication, the request line, protocol
 //! version, content type, body decoding, the policy key check, and the
 //! version-dependent way of reporting failures.
+//!
+//! Bodies may be gzip-compressed both ways (MS-ASHTTP's `Accept-Encoding`
+//! and `Content-Encoding` headers): a request body sent with
+//! `Content-Encoding: gzip` is inflated as it is read, and a client that sends
+//! `Accept-Encoding: gzip` gets a gzip response body (tower-http's
+//! compression and decompression layers). The body size limit applies to the
+//! inflated body: the decompression layer wraps the body before the handler's
+//! extractor reads it through `http_body_util::Limited`, which stops reading
+//! (HTTP 413) as soon as the inflated bytes pass `max_body_bytes`, so a small
+//! gzip bomb is never inflated in full.
 
 use std::sync::Arc;
 
 use axum::Router;
 use axum::body::Bytes;
+use axum::extract::rejection::BytesRejection;
 use axum::extract::{DefaultBodyLimit, RawQuery, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
+use tower_http::compression::CompressionLayer;
+use tower_http::decompression::RequestDecompressionLayer;
 
 use crate::protocol::{ProtocolVersion, RequestQuery};
 use crate::wbxml::{DecodeOptions, Element};
@@ -27,7 +40,15 @@ const WBXML: &str = "application/vnd.ms-sync.wbxml";
 pub fn router(shared: Arc<Shared>) -> Router {
     Router::new()
         .route(PATH, post(handle_post).options(handle_options))
+        // `DefaultBodyLimit` only records the limit; the `Bytes` extractor
+        // applies it to the body it is given, which is the inflated one.
         .layer(DefaultBodyLimit::max(shared.config.max_body_bytes))
+        // A gzip request body: inflated while read; corrupt data fails the
+        // read (HTTP 400), an unsupported coding gets HTTP 415.
+        .layer(RequestDecompressionLayer::new().gzip(true))
+        // Responses: gzip when asked for, for bodies above 32 bytes (smaller
+        // ones would grow).
+        .layer(CompressionLayer::new().gzip(true))
         .with_state(shared)
 }
 
@@ -51,8 +72,16 @@ async fn handle_post(
     State(shared): State<Arc<Shared>>,
     RawQuery(query): RawQuery,
     headers: HeaderMap,
-    body: Bytes,
+    body: Result<Bytes, BytesRejection>,
 ) -> Response {
+    // Over the limit (HTTP 413, counted after inflating), or unreadable, such
+    // as corrupt gzip (HTTP 400).
+    let body = match body {
+        Ok(body) => body,
+        Err(rejection) => {
+            return http_error(&shared, rejection.status().as_u16(), &rejection.body_text());
+        }
+    };
     let Some(user) = authenticate(&shared, &headers) else {
         return unauthorized();
     };
