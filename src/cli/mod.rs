@@ -25,7 +25,7 @@ enum Command {
     #[command(subcommand)]
     Wbxml(wbxml::WbxmlCommand),
     /// Run the embedded mock EAS server on loopback (in progress: Provision,
-    /// folder commands, Settings).
+    /// folder commands, Settings, ResolveRecipients).
     Serve(serve::ServeArgs),
 }
 

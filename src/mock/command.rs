@@ -5,7 +5,7 @@ use crate::protocol::Command;
 use crate::wbxml::{Element, EncodeError, ProtocolVersion};
 
 use super::state::{DeviceState, Mailbox, Store};
-use super::{folders, foldersync, provision, settings};
+use super::{folders, foldersync, provision, resolverecipients, settings};
 
 /// The context of one request, after HTTP-level checks passed.
 pub struct Ctx<'a> {
@@ -53,6 +53,7 @@ pub const IMPLEMENTED: &[Command] = &[
     Command::FolderDelete,
     Command::FolderUpdate,
     Command::Settings,
+    Command::ResolveRecipients,
 ];
 
 /// Runs the handler of `command`.
@@ -64,6 +65,7 @@ pub fn dispatch(command: Command, ctx: &Ctx, request: &Element) -> Reply {
         Command::FolderUpdate => folders::update(ctx, request),
         Command::FolderDelete => folders::delete(ctx, request),
         Command::Settings => settings::handle(ctx, request),
+        Command::ResolveRecipients => resolverecipients::handle(ctx, request),
         other => Reply::Http(501, format!("the mock does not implement {other} yet")),
     }
 }

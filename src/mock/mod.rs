@@ -13,8 +13,9 @@
 //! the folder hierarchy: FolderSync (incremental, per device) and
 //! FolderCreate, FolderUpdate, FolderDelete on a per-user mailbox, and
 //! Settings (Oof, DeviceInformation, DevicePassword, UserInformation,
-//! RightsManagementInformation). Other commands answer HTTP 501 and are not
-//! advertised.
+//! RightsManagementInformation), ResolveRecipients against the accounts, and
+//! gzip request and response bodies. Other commands answer HTTP 501 and are
+//! not advertised.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -31,6 +32,7 @@ mod folders;
 mod foldersync;
 mod http;
 mod provision;
+mod resolverecipients;
 mod settings;
 mod state;
 mod xml;

@@ -214,6 +214,19 @@ impl Store {
             .or_insert_with(|| UserState::new(&Account::new(user, "").email));
         f(state)
     }
+
+    /// Every user's name and primary SMTP address, ordered by user name:
+    /// the directory (GAL) that ResolveRecipients searches.
+    pub fn directory(&self) -> Vec<(String, String)> {
+        let guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let mut users: Vec<(String, String)> = guard
+            .users
+            .iter()
+            .map(|(user, state)| (user.clone(), state.email.clone()))
+            .collect();
+        users.sort();
+        users
+    }
 }
 
 /// What the server keeps per user, whichever device asks.
