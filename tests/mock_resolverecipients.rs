@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Device, HEADER, options, str_i};
+use common::{Body, Device, options};
 use eastest::mock::{Account, MockConfig, MockServer};
 use eastest::wbxml::Element;
 use reqwest::StatusCode;
@@ -20,42 +20,15 @@ const AVAILABILITY: u8 = 0x16;
 const START_TIME: u8 = 0x17;
 const END_TIME: u8 = 0x18;
 
-/// A ResolveRecipients request body, token by token:
-/// `<ResolveRecipients xmlns="ResolveRecipients:">` is opened by
-/// [`Body::new`] and closed by [`Body::done`].
-struct Body(Vec<u8>);
-
 impl Body {
-    fn new() -> Body {
-        let mut b = HEADER.to_vec();
-        // SWITCH_PAGE 10; ResolveRecipients (0x05) with content.
-        b.extend_from_slice(&[0x00, 0x0A, 0x45]);
-        Body(b)
-    }
-
-    fn open(mut self, token: u8) -> Body {
-        self.0.push(token | 0x40);
-        self
-    }
-
-    fn end(mut self) -> Body {
-        self.0.push(0x01);
-        self
-    }
-
-    fn text(mut self, token: u8, text: &str) -> Body {
-        self.0.push(token | 0x40);
-        str_i(&mut self.0, text);
-        self.0.push(0x01);
-        self
+    /// `<ResolveRecipients xmlns="ResolveRecipients:">` (code page 10,
+    /// ResolveRecipients 0x05), closed by [`Body::done`].
+    fn resolve_recipients() -> Body {
+        Body::new(0x0A, 0x05)
     }
 
     fn to(self, to: &str) -> Body {
         self.text(TO, to)
-    }
-
-    fn done(self) -> Vec<u8> {
-        self.end().0
     }
 }
 
@@ -136,7 +109,7 @@ async fn exact_address_resolves_to_one_gal_entry() {
         let device = Device::provisioned(&server, version, "alice", "device01").await;
         // Case does not matter.
         let responses = device
-            .resolve(Body::new().to("Bob@Example.Test").done())
+            .resolve(Body::resolve_recipients().to("Bob@Example.Test").done())
             .await;
         assert_eq!(responses.len(), 1, "{version}");
         let r = &responses[0];
@@ -153,7 +126,9 @@ async fn exact_address_resolves_to_one_gal_entry() {
         assert_eq!(r.child("Recipient").unwrap().child_names().len(), 3);
 
         // A whole user name resolves too.
-        let responses = device.resolve(Body::new().to("ALAN").done()).await;
+        let responses = device
+            .resolve(Body::resolve_recipients().to("ALAN").done())
+            .await;
         assert_eq!(responses[0].child_text("Status").as_deref(), Some("1"));
         assert_eq!(
             recipients(&responses[0]),
@@ -174,14 +149,16 @@ async fn ambiguous_prefix_lists_suggestions_up_to_the_limit() {
     ];
 
     // Without a limit: every match, Status 2.
-    let responses = device.resolve(Body::new().to("AL").done()).await;
+    let responses = device
+        .resolve(Body::resolve_recipients().to("AL").done())
+        .await;
     let r = &responses[0];
     assert_eq!(r.child_text("Status").as_deref(), Some("2"), "{r:?}");
     assert_eq!(r.child_text("RecipientCount").as_deref(), Some("3"));
     assert_eq!(recipients(r), all);
 
     // A limit that keeps them all: still Status 2.
-    let body = Body::new()
+    let body = Body::resolve_recipients()
         .to("al")
         .open(OPTIONS)
         .text(MAX_AMBIGUOUS_RECIPIENTS, "3")
@@ -192,7 +169,7 @@ async fn ambiguous_prefix_lists_suggestions_up_to_the_limit() {
     assert_eq!(recipients(&responses[0]).len(), 3);
 
     // A smaller limit: a partial list, Status 3, RecipientCount the total.
-    let body = Body::new()
+    let body = Body::resolve_recipients()
         .open(OPTIONS)
         .text(MAX_AMBIGUOUS_RECIPIENTS, "2")
         .end()
@@ -205,7 +182,9 @@ async fn ambiguous_prefix_lists_suggestions_up_to_the_limit() {
     assert_eq!(recipients(r), all[..2]);
 
     // A prefix of an address matches too; a unique one resolves.
-    let responses = device.resolve(Body::new().to("albert.s").done()).await;
+    let responses = device
+        .resolve(Body::resolve_recipients().to("albert.s").done())
+        .await;
     assert_eq!(responses[0].child_text("Status").as_deref(), Some("1"));
     assert_eq!(recipients(&responses[0]), all[1..2]);
     server.shutdown().await;
@@ -217,7 +196,7 @@ async fn unknown_recipient_is_not_found() {
     for version in ["12.1", "16.1"] {
         let device = Device::provisioned(&server, version, "alice", "device01").await;
         let responses = device
-            .resolve(Body::new().to("nobody@example.test").done())
+            .resolve(Body::resolve_recipients().to("nobody@example.test").done())
             .await;
         assert_eq!(responses.len(), 1);
         let r = &responses[0];
@@ -232,7 +211,7 @@ async fn unknown_recipient_is_not_found() {
 async fn each_to_gets_its_own_response_in_order() {
     let server = start().await;
     let device = Device::provisioned(&server, "16.0", "alice", "device01").await;
-    let body = Body::new()
+    let body = Body::resolve_recipients()
         .to("zed")
         .to("alice@example.test")
         .to("al")
@@ -261,7 +240,7 @@ async fn certificates_requested_none_available() {
     let server = start().await;
     let device = Device::provisioned(&server, "14.1", "alice", "device01").await;
     for retrieval in ["2", "3"] {
-        let body = Body::new()
+        let body = Body::resolve_recipients()
             .to("bob@example.test")
             .to("al")
             .open(OPTIONS)
@@ -288,7 +267,7 @@ async fn certificates_requested_none_available() {
         }
     }
     // 1: none wanted, none sent.
-    let body = Body::new()
+    let body = Body::resolve_recipients()
         .to("bob@example.test")
         .open(OPTIONS)
         .text(CERTIFICATE_RETRIEVAL, "1")
@@ -320,7 +299,7 @@ async fn availability_from_14_0_is_all_free() {
     for version in ["14.0", "14.1", "16.1"] {
         let device = Device::provisioned(&server, version, "alice", "device01").await;
         let body = with_availability(
-            Body::new().to("bob@example.test").to("al"),
+            Body::resolve_recipients().to("bob@example.test").to("al"),
             "2026-05-08T10:00:00.000Z",
             Some("2026-05-08T12:00:00.000Z"),
         )
@@ -346,7 +325,12 @@ async fn availability_from_14_0_is_all_free() {
         }
 
         // Without EndTime: seven days, 336 half hours.
-        let body = with_availability(Body::new().to("bob"), "2026-05-08T10:00:00Z", None).done();
+        let body = with_availability(
+            Body::resolve_recipients().to("bob"),
+            "2026-05-08T10:00:00Z",
+            None,
+        )
+        .done();
         let responses = device.resolve(body).await;
         let merged = responses[0]
             .child("Recipient")
@@ -366,7 +350,7 @@ async fn availability_does_not_exist_in_12_1() {
     // The tag is not on code page 10 in 12.1: the body is not valid WBXML
     // for that version, which 12.1 signals with HTTP 400.
     let body = with_availability(
-        Body::new().to("bob@example.test"),
+        Body::resolve_recipients().to("bob@example.test"),
         "2026-05-08T10:00:00.000Z",
         Some("2026-05-08T12:00:00.000Z"),
     )
@@ -378,7 +362,7 @@ async fn availability_does_not_exist_in_12_1() {
     // The same request in 14.1 succeeds.
     let device = Device::provisioned(&server, "14.1", "alice", "device02").await;
     let body = with_availability(
-        Body::new().to("bob@example.test"),
+        Body::resolve_recipients().to("bob@example.test"),
         "2026-05-08T10:00:00.000Z",
         Some("2026-05-08T12:00:00.000Z"),
     )
@@ -400,22 +384,22 @@ async fn malformed_requests_are_protocol_errors() {
     for version in VERSIONS {
         let device = Device::provisioned(&server, version, "alice", "device01").await;
         // No To at all.
-        assert_protocol_error(&device, Body::new().done(), "no To").await;
-        let options_only = Body::new()
+        assert_protocol_error(&device, Body::resolve_recipients().done(), "no To").await;
+        let options_only = Body::resolve_recipients()
             .open(OPTIONS)
             .text(MAX_AMBIGUOUS_RECIPIENTS, "5")
             .end()
             .done();
         assert_protocol_error(&device, options_only, "Options without To").await;
         // Out of range options.
-        let body = Body::new()
+        let body = Body::resolve_recipients()
             .to("bob")
             .open(OPTIONS)
             .text(CERTIFICATE_RETRIEVAL, "4")
             .end()
             .done();
         assert_protocol_error(&device, body, "CertificateRetrieval 4").await;
-        let body = Body::new()
+        let body = Body::resolve_recipients()
             .to("bob")
             .open(OPTIONS)
             .text(MAX_AMBIGUOUS_RECIPIENTS, "10000")
@@ -423,13 +407,18 @@ async fn malformed_requests_are_protocol_errors() {
             .done();
         assert_protocol_error(&device, body, "MaxAmbiguousRecipients 10000").await;
         // Too many To, and one too long.
-        let mut body = Body::new();
+        let mut body = Body::resolve_recipients();
         for _ in 0..101 {
             body = body.to("bob");
         }
         assert_protocol_error(&device, body.done(), "101 To").await;
         let long = "b".repeat(257);
-        assert_protocol_error(&device, Body::new().to(&long).done(), "257 characters").await;
+        assert_protocol_error(
+            &device,
+            Body::resolve_recipients().to(&long).done(),
+            "257 characters",
+        )
+        .await;
     }
     server.shutdown().await;
 }
@@ -458,13 +447,17 @@ async fn invalid_availability_windows_are_protocol_errors() {
         ),
     ];
     for (start, end, why) in cases {
-        let body = with_availability(Body::new().to("bob"), start, end).done();
+        let body = with_availability(Body::resolve_recipients().to("bob"), start, end).done();
         assert_protocol_error(&device, body, why).await;
     }
     // The bounds themselves are fine.
     for end in ["2026-05-08T10:30:00Z", "2026-06-19T10:00:00Z"] {
-        let body =
-            with_availability(Body::new().to("bob"), "2026-05-08T10:00:00Z", Some(end)).done();
+        let body = with_availability(
+            Body::resolve_recipients().to("bob"),
+            "2026-05-08T10:00:00Z",
+            Some(end),
+        )
+        .done();
         assert_eq!(device.resolve(body).await.len(), 1, "{end}");
     }
     server.shutdown().await;

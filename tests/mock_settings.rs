@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{Device, HEADER, options, start, str_i};
+use common::{Body, Device, options, start};
 use eastest::wbxml::Element;
 use reqwest::StatusCode;
 
@@ -46,45 +46,11 @@ const AUDIENCES: [&str; 3] = [
     "AppliesToExternalUnknown",
 ];
 
-/// A Settings request body, token by token: `<Settings xmlns="Settings:">`
-/// is opened by [`Body::settings`] and closed by [`Body::done`].
-struct Body(Vec<u8>);
-
 impl Body {
+    /// `<Settings xmlns="Settings:">` (code page 18, Settings 0x05), closed
+    /// by [`Body::done`].
     fn settings() -> Body {
-        let mut b = HEADER.to_vec();
-        // SWITCH_PAGE 18; Settings (0x05) with content.
-        b.extend_from_slice(&[0x00, 0x12, 0x45]);
-        Body(b)
-    }
-
-    /// A tag with content; close it with [`Body::end`].
-    fn open(mut self, token: u8) -> Body {
-        self.0.push(token | 0x40);
-        self
-    }
-
-    fn end(mut self) -> Body {
-        self.0.push(0x01);
-        self
-    }
-
-    /// A tag without content (`<AppliesToInternal/>`).
-    fn empty(mut self, token: u8) -> Body {
-        self.0.push(token);
-        self
-    }
-
-    /// `<tag>text</tag>`.
-    fn text(mut self, token: u8, text: &str) -> Body {
-        self.0.push(token | 0x40);
-        str_i(&mut self.0, text);
-        self.0.push(0x01);
-        self
-    }
-
-    fn done(self) -> Vec<u8> {
-        self.end().0
+        Body::new(0x12, 0x05)
     }
 }
 

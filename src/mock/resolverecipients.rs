@@ -25,6 +25,7 @@
 //! short or too long availability window) gets the command `Status` 5
 //! (protocol error) alone.
 
+use crate::protocol::EasDateTime;
 use crate::wbxml::{Element, Node};
 
 use super::command::{Ctx, Reply};
@@ -131,7 +132,7 @@ fn parse(request: &Element) -> Option<Request> {
         availability: None,
     };
     let mut options = 0;
-    for child in elements(request)? {
+    for child in request.elements_only_in(NS)? {
         match child.name.as_str() {
             "To" => {
                 let to = leaf_text(child)?;
@@ -151,7 +152,7 @@ fn parse(request: &Element) -> Option<Request> {
 }
 
 fn parse_options(options: &Element, parsed: &mut Request) -> Option<()> {
-    for child in elements(options)? {
+    for child in options.elements_only_in(NS)? {
         if options.elements_named(&child.name).count() > 1 {
             return None;
         }
@@ -173,7 +174,7 @@ fn parse_options(options: &Element, parsed: &mut Request) -> Option<()> {
             }
             "Availability" => parsed.availability = Some(window(child)?),
             "Picture" => {
-                for limit in elements(child)? {
+                for limit in child.elements_only_in(NS)? {
                     if !matches!(limit.name.as_str(), "MaxSize" | "MaxPictures")
                         || child.elements_named(&limit.name).count() > 1
                     {
@@ -193,7 +194,7 @@ fn parse_options(options: &Element, parsed: &mut Request) -> Option<()> {
 fn window(availability: &Element) -> Option<(i64, i64)> {
     let mut start = None;
     let mut end = None;
-    for child in elements(availability)? {
+    for child in availability.elements_only_in(NS)? {
         let slot = match child.name.as_str() {
             "StartTime" => &mut start,
             "EndTime" => &mut end,
@@ -238,18 +239,6 @@ fn free(start: i64, end: i64) -> String {
     "0".repeat(intervals as usize)
 }
 
-/// The child elements of `e`, if it has nothing else and they all are on
-/// the ResolveRecipients page.
-fn elements(e: &Element) -> Option<Vec<&Element>> {
-    e.children
-        .iter()
-        .map(|n| match n {
-            Node::Element(c) if c.namespace == NS => Some(c),
-            _ => None,
-        })
-        .collect()
-}
-
 /// The text of an element that holds text only.
 fn leaf_text(e: &Element) -> Option<String> {
     e.children
@@ -268,60 +257,10 @@ fn number(e: &Element) -> Option<u32> {
     text.parse().ok()
 }
 
-/// An MS-ASDTYPE datetime (`2026-05-08T10:00:00.000Z`, the fraction optional)
-/// as seconds since 1970-01-01T00:00:00Z.
+/// An MS-ASDTYPE datetime (see [`EasDateTime::parse`] for the accepted
+/// forms) as whole seconds since 1970-01-01T00:00:00Z.
 fn parse_datetime(value: &str) -> Option<i64> {
-    let s = value.trim().strip_suffix('Z')?;
-    let (main, fraction) = match s.split_once('.') {
-        Some((m, f)) => (m, Some(f)),
-        None => (s, None),
-    };
-    if let Some(f) = fraction
-        && (f.is_empty() || f.len() > 3 || !f.bytes().all(|c| c.is_ascii_digit()))
-    {
-        return None;
-    }
-    let b = main.as_bytes();
-    if b.len() != 19
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return None;
-    }
-    let digits = |range: std::ops::Range<usize>| -> Option<i64> {
-        let part = &main[range];
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
-    let (hour, minute, second) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days_in_month = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if day == 0 || day > days_in_month || hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    Some(days_from_civil(year, month, day) * DAY + hour * 3600 + minute * MINUTE + second)
-}
-
-/// Days since 1970-01-01 of a proleptic Gregorian date.
-fn days_from_civil(year: i64, month: i64, day: i64) -> i64 {
-    let y = if month <= 2 { year - 1 } else { year };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (month + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + day - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
+    EasDateTime::parse(value).map(EasDateTime::unix_seconds)
 }
 
 #[cfg(test)]

@@ -21,6 +21,7 @@
 //!   an `OofState` other than 0-2, a `BodyType` other than Text or HTML, a
 //!   malformed datetime). A failed `Set` changes nothing.
 
+use crate::protocol::EasDateTime;
 use crate::wbxml::{Element, Node, ProtocolVersion};
 
 use super::command::{Ctx, Reply};
@@ -114,7 +115,7 @@ pub fn handle(ctx: &Ctx, request: &Element) -> Reply {
 /// request (then nothing runs).
 fn operations(request: &Element) -> Option<Vec<Op<'_>>> {
     let mut ops = Vec::new();
-    for property in elements(request)? {
+    for property in request.elements_only_in(NS)? {
         let action = only_child(property)?;
         let op = match (property.name.as_str(), action.name.as_str()) {
             ("Oof", "Get") => {
@@ -129,7 +130,7 @@ fn operations(request: &Element) -> Option<Vec<Op<'_>>> {
             }
             ("DeviceInformation", "Set") => {
                 check_children(action, &DEVICE_FIELDS)?;
-                for field in elements(action)? {
+                for field in action.elements_only_in(NS)? {
                     leaf_text(field)?;
                 }
                 Op::DeviceInformationSet(action)
@@ -155,7 +156,7 @@ fn operations(request: &Element) -> Option<Vec<Op<'_>>> {
 /// to three OofMessage, each with at most one audience element.
 fn check_set_children(set: &Element) -> Option<()> {
     let mut messages = 0;
-    for child in elements(set)? {
+    for child in set.elements_only_in(NS)? {
         match child.name.as_str() {
             "OofState" | "StartTime" | "EndTime" => {
                 leaf_text(child)?;
@@ -175,7 +176,7 @@ fn check_set_children(set: &Element) -> Option<()> {
 
 fn check_message(message: &Element) -> Option<()> {
     let mut audiences = 0;
-    for child in elements(message)? {
+    for child in message.elements_only_in(NS)? {
         let name = child.name.as_str();
         if AUDIENCES.contains(&name) {
             // An empty tag; the audiences are mutually exclusive.
@@ -198,7 +199,7 @@ fn check_message(message: &Element) -> Option<()> {
 /// `Some(())` if every child of `e` is a Settings element named in `allowed`,
 /// each at most once.
 fn check_children(e: &Element, allowed: &[&str]) -> Option<()> {
-    for child in elements(e)? {
+    for child in e.elements_only_in(NS)? {
         if !allowed.contains(&child.name.as_str()) || e.elements_named(&child.name).count() > 1 {
             return None;
         }
@@ -206,21 +207,9 @@ fn check_children(e: &Element, allowed: &[&str]) -> Option<()> {
     Some(())
 }
 
-/// The child elements of `e`, if it has nothing else and they all are on
-/// the Settings page.
-fn elements(e: &Element) -> Option<Vec<&Element>> {
-    e.children
-        .iter()
-        .map(|n| match n {
-            Node::Element(c) if c.namespace == NS => Some(c),
-            _ => None,
-        })
-        .collect()
-}
-
 /// The one child of `e`.
 fn only_child(e: &Element) -> Option<&Element> {
-    match elements(e)?.as_slice() {
+    match e.elements_only_in(NS)?.as_slice() {
         [only] => Some(only),
         _ => None,
     }
@@ -411,49 +400,11 @@ fn parse_body_type(value: &str) -> Option<bool> {
     }
 }
 
-/// An MS-ASDTYPE datetime (`2026-05-08T10:00:00.000Z`; the fraction may be
-/// absent or shorter), normalized to three fraction digits, so that
-/// normalized values compare as strings.
+/// An MS-ASDTYPE datetime (see [`EasDateTime::parse`] for the accepted
+/// forms), normalized to three fraction digits, so that normalized values
+/// compare as strings.
 fn parse_datetime(value: &str) -> Option<String> {
-    let s = value.trim().strip_suffix('Z')?;
-    let (main, fraction) = match s.split_once('.') {
-        Some((_, "")) => return None,
-        Some((m, f)) => (m, f),
-        None => (s, ""),
-    };
-    let b = main.as_bytes();
-    let digits = |range: std::ops::Range<usize>| -> Option<u32> {
-        let part = main.get(range)?;
-        part.bytes()
-            .all(|c| c.is_ascii_digit())
-            .then(|| part.parse().ok())?
-    };
-    if b.len() != 19
-        || b[4] != b'-'
-        || b[7] != b'-'
-        || b[10] != b'T'
-        || b[13] != b':'
-        || b[16] != b':'
-    {
-        return None;
-    }
-    let (year, month, day) = (digits(0..4)?, digits(5..7)?, digits(8..10)?);
-    let (hour, minute, second) = (digits(11..13)?, digits(14..16)?, digits(17..19)?);
-    let leap = year % 4 == 0 && (year % 100 != 0 || year % 400 == 0);
-    let days = match month {
-        1 | 3 | 5 | 7 | 8 | 10 | 12 => 31,
-        4 | 6 | 9 | 11 => 30,
-        2 if leap => 29,
-        2 => 28,
-        _ => return None,
-    };
-    if day == 0 || day > days || hour > 23 || minute > 59 || second > 59 {
-        return None;
-    }
-    if fraction.len() > 3 || !fraction.bytes().all(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    Some(format!("{main}.{fraction:0<3}Z"))
+    EasDateTime::parse(value).map(|t| t.to_string())
 }
 
 /// A plain-text message as HTML: escaped, line breaks as `<br>`.

@@ -3,6 +3,8 @@
 //!
 //! - [`command`]: the MS-ASCMD commands, their `Cmd=` names, base64
 //!   command codes, the versions that define them and their body kinds.
+//! - [`datetime`]: the MS-ASDTYPE date-time form
+//!   (`2026-05-08T10:00:00.000Z`), parsed into an [`EasDateTime`].
 //! - [`query`]: the two MS-ASHTTP request-line forms (plain and base64),
 //!   parsed into and built from one [`RequestQuery`].
 //! - [`status`]: status code tables, so reports name codes
@@ -29,10 +31,12 @@
 //! ```
 
 pub mod command;
+pub mod datetime;
 pub mod query;
 pub mod status;
 
 pub use crate::wbxml::{ProtocolVersion, VersionSet};
 pub use command::{Command, RequestBody, UnknownCommand};
+pub use datetime::EasDateTime;
 pub use query::{Location, ParamName, QueryError, QueryForm, QueryParam, RequestQuery};
 pub use status::{StatusInfo, StatusName, StatusScope, describe, lookup};

@@ -76,6 +76,19 @@ impl Element {
         self.elements().filter(move |e| e.name == name)
     }
 
+    /// The child elements, if the element holds nothing else and every child
+    /// is on the code page `namespace`: `None` when text, opaque data or an
+    /// element of another page is among them (a malformed request).
+    pub fn elements_only_in(&self, namespace: &str) -> Option<Vec<&Element>> {
+        self.children
+            .iter()
+            .map(|n| match n {
+                Node::Element(c) if c.namespace == namespace => Some(c),
+                _ => None,
+            })
+            .collect()
+    }
+
     /// The element's text: its text nodes joined (empty when it has none).
     pub fn text(&self) -> String {
         let mut s = String::new();

@@ -1,9 +1,9 @@
 //! Helpers shared by the tests that talk to the mock server over real HTTP
-//! (`mock_http`, `mock_folders`, `mock_settings`): a device with its
-//! credentials and keys, the Provision handshake, and the request bodies more
-//! than one of them sends. Request bodies are assembled by hand from the
-//! MS-ASWBXML tables, not by eastest's encoder, so the mock is not only
-//! checked against itself.
+//! (`mock_http`, `mock_folders`, `mock_settings`, ...): a device with its
+//! credentials and keys, the Provision handshake, the request bodies more
+//! than one of them sends, and a token-by-token request [`Body`] builder.
+//! Request bodies are assembled by hand from the MS-ASWBXML tables, not by
+//! eastest's encoder, so the mock is not only checked against itself.
 
 // Each test binary compiles this module on its own and uses a different
 // subset of it; what one binary leaves unused is not dead code.
@@ -30,6 +30,49 @@ pub fn str_i(out: &mut Vec<u8>, s: &str) {
     out.push(STR_I);
     out.extend_from_slice(s.as_bytes());
     out.push(0x00);
+}
+
+/// A request body, token by token: [`Body::new`] writes the header and opens
+/// the command's root element, [`Body::done`] closes it.
+pub struct Body(Vec<u8>);
+
+impl Body {
+    /// `HEADER`, `SWITCH_PAGE page`, then the root tag `root` with content.
+    pub fn new(page: u8, root: u8) -> Body {
+        let mut b = HEADER.to_vec();
+        b.extend_from_slice(&[SWITCH_PAGE, page, root | CONTENT]);
+        Body(b)
+    }
+
+    /// A tag with content; close it with [`Body::end`].
+    pub fn open(mut self, token: u8) -> Body {
+        self.0.push(token | CONTENT);
+        self
+    }
+
+    pub fn end(mut self) -> Body {
+        self.0.push(END);
+        self
+    }
+
+    /// A tag without content (`<AppliesToInternal/>`).
+    pub fn empty(mut self, token: u8) -> Body {
+        self.0.push(token);
+        self
+    }
+
+    /// `<tag>text</tag>`.
+    pub fn text(mut self, token: u8, text: &str) -> Body {
+        self.0.push(token | CONTENT);
+        str_i(&mut self.0, text);
+        self.0.push(END);
+        self
+    }
+
+    /// Closes the root; the finished body.
+    pub fn done(self) -> Vec<u8> {
+        self.end().0
+    }
 }
 
 /// `<FolderSync xmlns="FolderHierarchy:"><SyncKey>key</SyncKey></FolderSync>`
