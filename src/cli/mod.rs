@@ -3,9 +3,11 @@
 mod serve;
 mod wbxml;
 
+use std::io::IsTerminal as _;
 use std::process::ExitCode;
 
 use clap::{Parser, Subcommand};
+use tracing_subscriber::EnvFilter;
 
 /// Exchange ActiveSync conformance test harness.
 ///
@@ -13,7 +15,14 @@ use clap::{Parser, Subcommand};
 /// its embedded mock) and snapshots every decoded response. Today it offers
 /// the MS-ASWBXML codec; see README.md for what is coming.
 #[derive(Debug, Parser)]
-#[command(name = "eastest", version, about, long_about = None, propagate_version = true)]
+#[command(
+    name = "eastest",
+    version,
+    about,
+    long_about = None,
+    propagate_version = true,
+    after_help = AFTER_HELP,
+)]
 struct Cli {
     #[command(subcommand)]
     command: Command,
@@ -25,9 +34,20 @@ enum Command {
     #[command(subcommand)]
     Wbxml(wbxml::WbxmlCommand),
     /// Run the embedded mock EAS server on loopback (in progress: Provision,
-    /// folder commands, Settings, ResolveRecipients).
+    /// folder commands, Settings, ResolveRecipients). Logs one line per
+    /// request on stderr (level: EASTEST_LOG, default info).
     Serve(serve::ServeArgs),
 }
+
+const AFTER_HELP: &str = "\
+Environment:
+  EASTEST_LOG  What to log on stderr, as a tracing filter: a level (error, warn,
+               info, debug, trace) or directives such as eastest::mock=debug.
+               Default: info for `serve` (one line per request), nothing for
+               the other commands. Credentials and policy keys are never logged.";
+
+/// The environment variable with the log filter.
+const LOG_ENV: &str = "EASTEST_LOG";
 
 /// Exit code for a run that found the input invalid (bad WBXML or XML).
 pub(crate) const EXIT_INVALID_INPUT: u8 = 1;
@@ -36,6 +56,11 @@ pub(crate) const EXIT_USAGE: u8 = 2;
 
 pub fn main() -> ExitCode {
     let cli = Cli::parse();
+    let default_filter = match cli.command {
+        Command::Serve(_) => Some("info"),
+        Command::Wbxml(_) => None,
+    };
+    init_logging(default_filter);
     let result = match cli.command {
         Command::Wbxml(cmd) => wbxml::run(cmd),
         Command::Serve(args) => serve::run(args),
@@ -47,6 +72,34 @@ pub fn main() -> ExitCode {
             ExitCode::from(e.code)
         }
     }
+}
+
+/// Installs the process's one `tracing` subscriber: compact lines on stderr,
+/// filtered by `EASTEST_LOG`, or by `default` when it is unset (no
+/// subscriber at all when both are missing, so the command stays quiet).
+fn init_logging(default: Option<&str>) {
+    let filter = match std::env::var(LOG_ENV) {
+        Ok(spec) if !spec.trim().is_empty() => match EnvFilter::try_new(&spec) {
+            Ok(filter) => filter,
+            Err(e) => {
+                eprintln!("eastest: warning: ignoring {LOG_ENV}={spec:?}: {e}");
+                match default {
+                    Some(d) => EnvFilter::new(d),
+                    None => return,
+                }
+            }
+        },
+        _ => match default {
+            Some(d) => EnvFilter::new(d),
+            None => return,
+        },
+    };
+    tracing_subscriber::fmt()
+        .compact()
+        .with_writer(std::io::stderr)
+        .with_ansi(std::io::stderr().is_terminal())
+        .with_env_filter(filter)
+        .init();
 }
 
 /// An error to report on stderr, with the process exit code.

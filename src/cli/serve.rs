@@ -21,6 +21,11 @@ pub struct ServeArgs {
     /// Do not require the Provision handshake before other commands.
     #[arg(long)]
     no_provisioning: bool,
+    /// Serve the test hooks under /_eastest/ (remote wipe, mailbox reset),
+    /// authenticated like EAS requests and limited to the caller's own
+    /// mailbox. For test labs only.
+    #[arg(long)]
+    test_hooks: bool,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), CliError> {
@@ -38,7 +43,7 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         listen: args.listen,
         accounts,
         require_provisioning: !args.no_provisioning,
-        log: true,
+        test_hooks: args.test_hooks,
         ..MockConfig::default()
     };
     let runtime = tokio::runtime::Runtime::new()

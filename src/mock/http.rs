@@ -11,22 +11,33 @@
 //! extractor reads it through `http_body_util::Limited`, which stops reading
 //! (HTTP 413) as soon as the inflated bytes pass `max_body_bytes`, so a small
 //! gzip bomb is never inflated in full.
+//!
+//! Every request gets one `tracing` event (target `eastest::mock::http`):
+//! INFO when it succeeds, WARN when it fails (HTTP 4xx/5xx or an EAS Status
+//! other than 1), with the method, command, user, device id, protocol
+//! version, whether a policy key came along, the HTTP and EAS status, the
+//! reason of a failure and the time taken. Never the `Authorization` header,
+//! a password, a policy key's value or a body. The library only emits the
+//! events; whoever embeds it installs (or not) a subscriber.
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::Router;
 use axum::body::Bytes;
 use axum::extract::rejection::BytesRejection;
-use axum::extract::{DefaultBodyLimit, RawQuery, State};
+use axum::extract::{DefaultBodyLimit, RawQuery, Request, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
+use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
 use axum::routing::post;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
+use tracing::Level;
 
-use crate::protocol::{ProtocolVersion, RequestQuery};
+use crate::protocol::{Command, ProtocolVersion, RequestQuery};
 use crate::wbxml::{DecodeOptions, Element};
 
 use super::Shared;
@@ -38,8 +49,15 @@ pub const PATH: &str = "/Microsoft-Server-ActiveSync";
 const WBXML: &str = "application/vnd.ms-sync.wbxml";
 
 pub fn router(shared: Arc<Shared>) -> Router {
-    Router::new()
-        .route(PATH, post(handle_post).options(handle_options))
+    let routes = Router::new().route(PATH, post(handle_post).options(handle_options));
+    // Without `test_hooks` the hook paths are not routed at all: HTTP 404
+    // like any unknown path.
+    let routes = if shared.config.test_hooks {
+        super::hooks::routes(routes)
+    } else {
+        routes
+    };
+    routes
         // `DefaultBodyLimit` only records the limit; the `Bytes` extractor
         // applies it to the body it is given, which is the inflated one.
         .layer(DefaultBodyLimit::max(shared.config.max_body_bytes))
@@ -49,6 +67,9 @@ pub fn router(shared: Arc<Shared>) -> Router {
         // Responses: gzip when asked for, for bodies above 32 bytes (smaller
         // ones would grow).
         .layer(CompressionLayer::new().gzip(true))
+        // Outermost, so that it also sees what the layers refuse (HTTP 413,
+        // 415) and times the whole exchange.
+        .layer(middleware::from_fn(log_request))
         .with_state(shared)
 }
 
@@ -147,13 +168,31 @@ async fn handle_post(
         if version >= ProtocolVersion::V14_0
             && let Some((ns, root)) = root_of(command)
         {
-            log(&shared, &format!("{command}: Status {status}: {why}"));
             let mut out = XmlOut::new(ns, root, &[]);
             out.leaf("Status", status.to_string());
-            return reply(&shared, Reply::from_encoded(out.finish(root, version)));
+            let mut response = reply(&shared, Reply::from_encoded(out.finish(root, version)));
+            let outcome = Outcome::of(&mut response);
+            outcome.eas_status = Some(status);
+            outcome.reason = Some(why.to_string());
+            return response;
         }
         http_error(&shared, http, why)
     };
+
+    // A remote wipe ordered for this device (test hook): every command but
+    // Provision is refused with the signal to provision (MS-ASPROV 3.1.5.1),
+    // whatever the policy key. The device's version is remembered for the
+    // hook, which refuses an account-only wipe below 16.1.
+    let wipe = ctx.device(|_, device, _| {
+        device.last_version = Some(version);
+        device.wipe
+    });
+    if command != Command::Provision
+        && let Some(wipe) = wipe
+        && super::provision::wipe_expressible(wipe, version)
+    {
+        return command_failure(449, 140, "RemoteWipeRequested: provision to be wiped");
+    }
 
     if shared.config.require_provisioning && command.requires_policy_key() {
         let sent = query.policy_key.or_else(|| {
@@ -166,7 +205,7 @@ async fn handle_post(
         match (current, sent) {
             (Some(c), Some(s)) if c == s => {}
             (Some(_), Some(s)) if s != 0 => {
-                return if version >= ProtocolVersion::V14_0 {
+                let mut response = if version >= ProtocolVersion::V14_0 {
                     command_failure(449, 144, "InvalidPolicyKey: the policy key is not current")
                 } else {
                     http_error(
@@ -175,6 +214,8 @@ async fn handle_post(
                         "the policy key is not current: provision again",
                     )
                 };
+                Outcome::of(&mut response).policy_key = Some("stale");
+                return response;
             }
             _ => {
                 return if version >= ProtocolVersion::V14_0 {
@@ -205,10 +246,18 @@ async fn handle_post(
 fn reply(shared: &Shared, reply: Reply) -> Response {
     match reply {
         Reply::Wbxml(bytes) => {
+            // The response's own Status, for the request log; decoded only
+            // when someone listens.
+            let eas_status = if tracing::enabled!(Level::WARN) {
+                eas_status(&bytes)
+            } else {
+                None
+            };
             let mut response = (StatusCode::OK, bytes).into_response();
             response
                 .headers_mut()
                 .insert(header::CONTENT_TYPE, HeaderValue::from_static(WBXML));
+            Outcome::of(&mut response).eas_status = eas_status;
             response
         }
         Reply::Http(status, why) => http_error(shared, status, &why),
@@ -216,7 +265,7 @@ fn reply(shared: &Shared, reply: Reply) -> Response {
 }
 
 /// The authenticated user, if the request carries valid Basic credentials.
-fn authenticate(shared: &Shared, headers: &HeaderMap) -> Option<String> {
+pub(super) fn authenticate(shared: &Shared, headers: &HeaderMap) -> Option<String> {
     let value = headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, encoded) = value.split_once(' ')?;
     if !scheme.eq_ignore_ascii_case("basic") {
@@ -235,25 +284,123 @@ fn authenticate(shared: &Shared, headers: &HeaderMap) -> Option<String> {
         .map(|a| a.user.clone())
 }
 
-fn unauthorized() -> Response {
+pub(super) fn unauthorized() -> Response {
     let mut response = (StatusCode::UNAUTHORIZED, "authentication required\n").into_response();
     response.headers_mut().insert(
         header::WWW_AUTHENTICATE,
         HeaderValue::from_static("Basic realm=\"eastest mock\""),
     );
+    Outcome::of(&mut response).reason =
+        Some("no valid Basic credentials (none, an unknown user or a wrong password)".to_string());
     response
 }
 
-fn http_error(shared: &Shared, status: u16, why: &str) -> Response {
-    log(shared, &format!("HTTP {status}: {why}"));
+fn http_error(_shared: &Shared, status: u16, why: &str) -> Response {
     let code = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-    (code, format!("{why}\n")).into_response()
+    let mut response = (code, format!("{why}\n")).into_response();
+    Outcome::of(&mut response).reason = Some(why.to_string());
+    response
 }
 
-fn log(shared: &Shared, line: &str) {
-    if shared.config.log {
-        eprintln!("eastest mock: {line}");
+/// What the handler knows about a request that the request log reports:
+/// carried in the response's extensions (which never go on the wire) to
+/// [`log_request`], which takes it out.
+#[derive(Debug, Clone, Default)]
+struct Outcome {
+    /// The EAS Status the response carries at its root.
+    eas_status: Option<u16>,
+    /// Why the request failed.
+    reason: Option<String>,
+    /// Overrides `present` when the handler found the key stale.
+    policy_key: Option<&'static str>,
+}
+
+impl Outcome {
+    fn of(response: &mut Response) -> &mut Outcome {
+        response.extensions_mut().get_or_insert_default::<Outcome>()
     }
+}
+
+/// The root's `Status` in a WBXML response, if it has one.
+fn eas_status(wbxml: &[u8]) -> Option<u16> {
+    let root = Element::from_wbxml(wbxml, &DecodeOptions::lenient(ProtocolVersion::V16_1)).ok()?;
+    root.child_text("Status")?.trim().parse().ok()
+}
+
+/// One event per request: INFO if it succeeded, WARN if it failed (HTTP
+/// 4xx/5xx, or an EAS Status other than 1). What it reads of the request is
+/// the method and the request line (the query), whether the
+/// `MS-ASProtocolVersion` and `X-MS-PolicyKey` headers are there, and what
+/// the handler left in [`Outcome`]: never the `Authorization` header, a
+/// password, a policy key's value or a body.
+async fn log_request(request: Request, next: Next) -> Response {
+    if !tracing::enabled!(Level::WARN) {
+        let mut response = next.run(request).await;
+        response.extensions_mut().remove::<Outcome>();
+        return response;
+    }
+    let started = Instant::now();
+    let method = request.method().clone();
+    // Only when it is not the EAS endpoint (test hooks, unknown paths).
+    let path = (request.uri().path() != PATH).then(|| request.uri().path().to_string());
+    let query = request
+        .uri()
+        .query()
+        .and_then(|q| RequestQuery::parse(q).ok());
+    let headers = request.headers();
+    // Only a version that parses (an unknown one is in the reason).
+    let version = query.as_ref().and_then(|q| q.protocol_version).or_else(|| {
+        headers
+            .get("MS-ASProtocolVersion")
+            .and_then(|v| v.to_str().ok()?.parse::<ProtocolVersion>().ok())
+    });
+    let key_sent = query.as_ref().is_some_and(|q| q.policy_key.is_some())
+        || headers.contains_key("X-MS-PolicyKey");
+    // The user as the request line names it (any text: logged quoted and
+    // escaped); the command and device id are tokens the parser checked.
+    let command = query.as_ref().map(|q| q.command);
+    let user = query.as_ref().and_then(|q| q.user.clone());
+    let device_id = query.as_ref().map(|q| q.device_id.clone());
+
+    let mut response = next.run(request).await;
+    let elapsed = started.elapsed();
+    let outcome = response
+        .extensions_mut()
+        .remove::<Outcome>()
+        .unwrap_or_default();
+    let http_status = response.status().as_u16();
+    // Said for EAS commands (and whenever a key came), not for OPTIONS.
+    let policy_key = outcome.policy_key.or(match (key_sent, &command) {
+        (true, _) => Some("present"),
+        (false, Some(_)) => Some("absent"),
+        (false, None) => None,
+    });
+    let failed = http_status >= 400 || outcome.eas_status.is_some_and(|s| s != 1);
+    macro_rules! event {
+        ($level:expr) => {
+            tracing::event!(
+                $level,
+                method = %method,
+                path = path.as_deref(),
+                command = command.map(tracing::field::display),
+                user = user.as_deref(),
+                device_id = device_id.as_deref().map(tracing::field::display),
+                version = version.map(|v| tracing::field::display(v.as_str())),
+                policy_key = policy_key.map(tracing::field::display),
+                http_status,
+                eas_status = outcome.eas_status,
+                reason = outcome.reason.as_deref(),
+                ?elapsed,
+                "request"
+            )
+        };
+    }
+    if failed {
+        event!(Level::WARN);
+    } else {
+        event!(Level::INFO);
+    }
+    response
 }
 
 fn header_value(text: &str) -> HeaderValue {

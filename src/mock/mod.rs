@@ -14,8 +14,27 @@
 //! FolderCreate, FolderUpdate, FolderDelete on a per-user mailbox, and
 //! Settings (Oof, DeviceInformation, DevicePassword, UserInformation,
 //! RightsManagementInformation), ResolveRecipients against the accounts, and
-//! gzip request and response bodies. Other commands answer HTTP 501 and are
-//! not advertised.
+//! gzip request and response bodies, remote wipe (full and, in 16.1,
+//! account-only) and device information inside Provision. Other commands
+//! answer HTTP 501 and are not advertised.
+//!
+//! # Test hooks
+//!
+//! With [`MockConfig::test_hooks`] (`eastest serve --test-hooks`; for test
+//! labs only), tests and suites can trigger server-side events over HTTP on
+//! the same listener. The routes are authenticated with the same Basic
+//! credentials as EAS requests and act on the authenticated user's own
+//! mailbox and devices only. Without `test_hooks` they answer HTTP 404 like
+//! any unknown path.
+//!
+//! | Route | Effect |
+//! |---|---|
+//! | `POST /_eastest/remote-wipe?device=ID[&account-only=1]` | marks the user's device `ID` for remote wipe (account-only: 16.1 devices only) |
+//! | `POST /_eastest/reset` | puts the user's mailbox, settings and all their devices' state back to the initial state |
+//!
+//! Answers: 204 on success, 404 for a device the user does not have (one
+//! that never sent a request), 400 for bad parameters, 401 without valid
+//! credentials; errors carry a short text reason.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -30,6 +49,7 @@ mod accounts;
 mod command;
 mod folders;
 mod foldersync;
+mod hooks;
 mod http;
 mod provision;
 mod resolverecipients;
@@ -63,8 +83,10 @@ pub struct MockConfig {
     pub require_provisioning: bool,
     /// Request bodies above this size get HTTP 413.
     pub max_body_bytes: usize,
-    /// Write a line to stderr for each failed request (never credentials).
-    pub log: bool,
+    /// Serve the test hooks under `/_eastest/` (see the module docs). For
+    /// test labs only: any user can then wipe their own devices and reset
+    /// their own mailbox.
+    pub test_hooks: bool,
 }
 
 impl Default for MockConfig {
@@ -75,7 +97,7 @@ impl Default for MockConfig {
             versions: VersionSet::range(ProtocolVersion::V12_1, ProtocolVersion::V16_1),
             require_provisioning: true,
             max_body_bytes: 16 * 1024 * 1024,
-            log: false,
+            test_hooks: false,
         }
     }
 }

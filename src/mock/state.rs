@@ -6,6 +6,7 @@ use std::collections::HashMap;
 use std::sync::Mutex;
 
 use super::accounts::Account;
+use crate::wbxml::ProtocolVersion;
 
 /// A folder of a mailbox (MS-ASCMD FolderSync `Add`).
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -139,6 +140,20 @@ pub struct DeviceState {
     pub device_info: Option<DeviceInfo>,
     /// The recovery password (Settings DevicePassword Set); `None` when cleared.
     pub recovery_password: Option<String>,
+    /// A remote wipe ordered for this device (test hook), until the device
+    /// acknowledges it with a successful Provision `RemoteWipe` status.
+    pub wipe: Option<Wipe>,
+    /// The protocol version of the device's last request.
+    pub last_version: Option<ProtocolVersion>,
+}
+
+/// A pending remote wipe (MS-ASPROV 3.2.5.1.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Wipe {
+    /// Wipe the whole device (`RemoteWipe`).
+    Device,
+    /// Remove only this account's data (`AccountOnlyRemoteWipe`, 16.1).
+    AccountOnly,
 }
 
 /// All mutable state, behind one lock: requests are short and never wait
@@ -205,6 +220,38 @@ impl Store {
 }
 
 impl Store {
+    /// Runs `f` on an existing device of `user` (one that has sent at least
+    /// one request); `None`, without creating it, if there is none.
+    pub fn with_existing_device<T>(
+        &self,
+        user: &str,
+        device_id: &str,
+        f: impl FnOnce(&mut DeviceState) -> T,
+    ) -> Option<T> {
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        guard
+            .devices
+            .get_mut(&(user.to_string(), device_id.to_string()))
+            .map(f)
+    }
+
+    /// Puts the user back in the initial state: the standard mailbox, the
+    /// default user settings (same address), and no device state at all
+    /// (every device of theirs starts over: not provisioned, no FolderSync
+    /// key). Policy keys handed out before stay invalid. Other users are
+    /// untouched.
+    pub fn reset_user(&self, user: &str) {
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let inner = &mut *guard;
+        inner
+            .mailboxes
+            .insert(user.to_string(), Mailbox::standard());
+        inner.devices.retain(|(owner, _), _| owner != user);
+        if let Some(state) = inner.users.get_mut(user) {
+            *state = UserState::new(&state.email);
+        }
+    }
+
     /// Runs `f` on the user's own settings (not tied to a device).
     pub fn with_user<T>(&self, user: &str, f: impl FnOnce(&mut UserState) -> T) -> T {
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
