@@ -1,43 +1,21 @@
 //! `eastest serve` as a user runs it: prints its URL and accounts, answers on
 //! loopback, and stops cleanly on Ctrl-C (SIGINT).
 
-use std::io::{BufRead, BufReader};
-use std::process::{Command, Stdio};
+mod common;
+
+use std::process::Command;
+
+use common::ServeProcess;
 
 #[tokio::test]
 async fn serve_prints_url_answers_and_stops_on_ctrl_c() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eastest"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("eastest serve starts");
-    // Never hang the test run if the server misbehaves: kill it after 60 s.
-    let watchdog_pid = libc::pid_t::try_from(child.id()).unwrap();
-    std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(60));
-        // SAFETY: kill(2) on the child's pid; harmless if it already exited.
-        unsafe { libc::kill(watchdog_pid, libc::SIGKILL) };
-    });
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().expect("a first line").unwrap();
-    let url = first
-        .strip_prefix("eastest mock EAS server: ")
-        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-        .to_string();
+    let server = ServeProcess::spawn(&[], &[]);
+    let url = server.url.clone();
     assert!(
         url.starts_with("http://127.0.0.1:") && url.ends_with("/Microsoft-Server-ActiveSync"),
         "{url}"
     );
-    let mut banner = Vec::new();
-    for line in lines.by_ref() {
-        let line = line.unwrap();
-        let done = line == "stop with Ctrl-C";
-        banner.push(line);
-        if done {
-            break;
-        }
-    }
+    let banner = &server.banner;
     assert!(
         banner
             .iter()
@@ -53,14 +31,7 @@ async fn serve_prints_url_answers_and_stops_on_ctrl_c() {
         .unwrap();
     assert_eq!(r.status(), reqwest::StatusCode::OK);
 
-    let status = Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    assert!(status.success());
-    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
-    assert_eq!(rest, ["stopping"]);
-    assert!(child.wait().unwrap().success());
+    server.stop();
 }
 
 #[test]

@@ -19,24 +19,6 @@ use reqwest::StatusCode;
 
 const WBXML: &str = "application/vnd.ms-sync.wbxml";
 
-/// A request as `Device::post` builds it, ready for more headers.
-fn request(device: &Device, cmd: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
-    let mut request = device
-        .http
-        .post(format!(
-            "{}?Cmd={cmd}&User={}&DeviceId={}&DeviceType=TestDevice",
-            device.url, device.user, device.device_id
-        ))
-        .header("Authorization", basic(device.user, device.password))
-        .header("MS-ASProtocolVersion", device.version)
-        .header("Content-Type", WBXML)
-        .body(body);
-    if let Some(key) = &device.policy_key {
-        request = request.header("X-MS-PolicyKey", key);
-    }
-    request
-}
-
 fn gzip(data: &[u8]) -> Vec<u8> {
     let mut encoder = GzEncoder::new(Vec::new(), Compression::default());
     encoder.write_all(data).unwrap();
@@ -79,7 +61,8 @@ async fn small_limit() -> MockServer {
 async fn accept_encoding_gzip_gets_a_gzip_response() {
     let server = start().await;
     let device = Device::provisioned(&server, "14.1", "alice", "device01").await;
-    let r = request(&device, "FolderSync", folder_sync_request("0"))
+    let r = device
+        .request("FolderSync", folder_sync_request("0"))
         .header("Accept-Encoding", "gzip")
         .send()
         .await
@@ -97,7 +80,8 @@ async fn accept_encoding_gzip_gets_a_gzip_response() {
 async fn gzip_request_bodies_are_inflated() {
     let server = start().await;
     let device = Device::provisioned(&server, "14.1", "alice", "device01").await;
-    let r = request(&device, "FolderSync", gzip(&folder_sync_request("0")))
+    let r = device
+        .request("FolderSync", gzip(&folder_sync_request("0")))
         .header("Content-Encoding", "gzip")
         .send()
         .await
@@ -109,7 +93,8 @@ async fn gzip_request_bodies_are_inflated() {
 
     // Both ways at once, on a device that provisions with gzip bodies too.
     let mut other = Device::of(&server, "14.1", "bob", "device02");
-    let phase1 = request(&other, "Provision", gzip(&common::provision_request(None)))
+    let phase1 = other
+        .request("Provision", gzip(&common::provision_request(None)))
         .header("Content-Encoding", "gzip")
         .header("Accept-Encoding", "gzip")
         .send()
@@ -123,15 +108,15 @@ async fn gzip_request_bodies_are_inflated() {
     )
     .expect("a valid Provision response");
     let temporary = common::policy_of(&phase1).child_text("PolicyKey").unwrap();
-    let phase2 = request(
-        &other,
-        "Provision",
-        gzip(&common::provision_request(Some(&temporary))),
-    )
-    .header("Content-Encoding", "gzip")
-    .send()
-    .await
-    .unwrap();
+    let phase2 = other
+        .request(
+            "Provision",
+            gzip(&common::provision_request(Some(&temporary))),
+        )
+        .header("Content-Encoding", "gzip")
+        .send()
+        .await
+        .unwrap();
     assert_eq!(phase2.status(), StatusCode::OK);
     let phase2 = Element::from_wbxml(
         &phase2.bytes().await.unwrap(),
@@ -139,7 +124,8 @@ async fn gzip_request_bodies_are_inflated() {
     )
     .expect("a valid Provision response");
     other.policy_key = common::policy_of(&phase2).child_text("PolicyKey");
-    let r = request(&other, "FolderSync", gzip(&folder_sync_request("0")))
+    let r = other
+        .request("FolderSync", gzip(&folder_sync_request("0")))
         .header("Content-Encoding", "gzip")
         .header("Accept-Encoding", "gzip")
         .send()
@@ -156,7 +142,7 @@ async fn responses_without_accept_encoding_are_plain() {
     let server = start().await;
     let device = Device::provisioned(&server, "14.1", "alice", "device01").await;
     for accept in [None, Some("identity")] {
-        let mut builder = request(&device, "FolderSync", folder_sync_request("0"));
+        let mut builder = device.request("FolderSync", folder_sync_request("0"));
         if let Some(accept) = accept {
             builder = builder.header("Accept-Encoding", accept);
         }
@@ -182,7 +168,8 @@ async fn a_gzip_bomb_gets_413() {
     let device = Device::provisioned(&server, "14.1", "alice", "device01").await;
     let bomb = gzip(&vec![0u8; 20 * 1024 * 1024]);
     assert!(bomb.len() < 64 * 1024, "{} bytes compressed", bomb.len());
-    let r = request(&device, "FolderSync", bomb)
+    let r = device
+        .request("FolderSync", bomb)
         .header("Content-Encoding", "gzip")
         .send()
         .await
@@ -192,7 +179,8 @@ async fn a_gzip_bomb_gets_413() {
     // Just under the limit inflated is read (and then is not WBXML: 102).
     let mut under = folder_sync_request("0");
     under.resize(1024 * 1024, 0);
-    let r = request(&device, "FolderSync", gzip(&under))
+    let r = device
+        .request("FolderSync", gzip(&under))
         .header("Content-Encoding", "gzip")
         .send()
         .await
@@ -291,7 +279,8 @@ async fn corrupt_gzip_gets_400() {
     for (what, body) in cases {
         let r = tokio::time::timeout(
             Duration::from_secs(10),
-            request(&device, "FolderSync", body)
+            device
+                .request("FolderSync", body)
                 .header("Content-Encoding", "gzip")
                 .send(),
         )
@@ -302,7 +291,8 @@ async fn corrupt_gzip_gets_400() {
     }
     // The deflate data itself damaged: rejected by gzip (400) or, should it
     // still inflate, by the CRC (400); never a 200 on wrong bytes.
-    let r = request(&device, "FolderSync", bad_data)
+    let r = device
+        .request("FolderSync", bad_data)
         .header("Content-Encoding", "gzip")
         .send()
         .await
@@ -319,7 +309,8 @@ async fn corrupt_gzip_gets_400() {
 async fn unsupported_content_encoding_gets_415() {
     let server = start().await;
     let device = Device::provisioned(&server, "14.1", "alice", "device01").await;
-    let r = request(&device, "FolderSync", folder_sync_request("0"))
+    let r = device
+        .request("FolderSync", folder_sync_request("0"))
         .header("Content-Encoding", "br")
         .send()
         .await

@@ -4,12 +4,11 @@
 
 mod common;
 
-use std::io::{BufRead, BufReader, Read};
 use std::process::{Command, Stdio};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use common::{Device, folder_sync_request, policy_of, provision_request};
+use common::{Device, ServeProcess, folder_sync_request, policy_of, provision_request};
 use reqwest::StatusCode;
 
 /// alice's device on the server at `url`, with `password`.
@@ -28,38 +27,8 @@ fn device(url: &str, password: &'static str) -> Device {
 
 #[tokio::test]
 async fn serve_logs_each_request_without_secrets() {
-    let mut child = Command::new(env!("CARGO_BIN_EXE_eastest"))
-        .args(["serve", "--listen", "127.0.0.1:0"])
-        .env("EASTEST_LOG", "debug")
-        .stdout(Stdio::piped())
-        .stderr(Stdio::piped())
-        .spawn()
-        .expect("eastest serve starts");
-    // Never hang the test run if the server misbehaves: kill it after 60 s.
-    let pid = libc::pid_t::try_from(child.id()).unwrap();
-    std::thread::spawn(move || {
-        std::thread::sleep(std::time::Duration::from_secs(60));
-        // SAFETY: kill(2) on the child's pid; harmless if it already exited.
-        unsafe { libc::kill(pid, libc::SIGKILL) };
-    });
-    // Drain stderr on a thread so that the server never blocks on a full pipe.
-    let mut stderr = child.stderr.take().unwrap();
-    let stderr = std::thread::spawn(move || {
-        let mut text = String::new();
-        stderr.read_to_string(&mut text).unwrap();
-        text
-    });
-    let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
-    let first = lines.next().expect("a first line").unwrap();
-    let url = first
-        .strip_prefix("eastest mock EAS server: ")
-        .unwrap_or_else(|| panic!("unexpected first line: {first}"))
-        .to_string();
-    for line in lines.by_ref() {
-        if line.unwrap() == "stop with Ctrl-C" {
-            break;
-        }
-    }
+    let server = ServeProcess::spawn(&[], &[("EASTEST_LOG", "debug")]);
+    let url = server.url.clone();
 
     // A wrong password: 401.
     let intruder = device(&url, "wrong-secret-7");
@@ -82,12 +51,7 @@ async fn serve_logs_each_request_without_secrets() {
     let stale = alice.call("FolderSync", folder_sync_request("0")).await;
     assert_eq!(stale.child_text("Status").as_deref(), Some("144"));
 
-    // SAFETY: kill(2) on the child's pid, which has not been waited for yet.
-    assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
-    let rest: Vec<String> = lines.map(|l| l.unwrap()).collect();
-    assert_eq!(rest, ["stopping"]);
-    assert!(child.wait().unwrap().success());
-    let log = stderr.join().unwrap();
+    let log = server.stop();
 
     let requests: Vec<&str> = log.lines().filter(|l| l.contains("request")).collect();
     assert_eq!(requests.len(), 5, "one line per request:\n{log}");

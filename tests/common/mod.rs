@@ -9,6 +9,10 @@
 // subset of it; what one binary leaves unused is not dead code.
 #![allow(dead_code)]
 
+use std::io::{BufRead, BufReader, Lines, Read};
+use std::process::{Child, ChildStdout, Command, Stdio};
+use std::thread::JoinHandle;
+
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 use eastest::mock::{MockConfig, MockServer};
@@ -161,7 +165,9 @@ impl Device {
         device
     }
 
-    pub async fn post(&self, cmd: &str, body: Vec<u8>) -> reqwest::Response {
+    /// A `cmd` request with the device's query, credentials, version and
+    /// policy key, ready for more headers; [`Device::post`] sends it as is.
+    pub fn request(&self, cmd: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
         let mut request = self
             .http
             .post(format!(
@@ -175,7 +181,14 @@ impl Device {
         if let Some(key) = &self.policy_key {
             request = request.header("X-MS-PolicyKey", key);
         }
-        request.send().await.expect("the mock answers")
+        request
+    }
+
+    pub async fn post(&self, cmd: &str, body: Vec<u8>) -> reqwest::Response {
+        self.request(cmd, body)
+            .send()
+            .await
+            .expect("the mock answers")
     }
 
     /// Posts and decodes a 200 WBXML answer strictly for the device's
@@ -246,4 +259,85 @@ pub async fn start() -> MockServer {
     MockServer::start(MockConfig::default())
         .await
         .expect("the mock starts")
+}
+
+/// `eastest serve --listen 127.0.0.1:0 ARGS` as a child process, as a user
+/// runs it: its URL (the first stdout line) and the banner after it (up to
+/// `stop with Ctrl-C`) already read, stderr drained on a thread so that the
+/// server never blocks on a full pipe, and a 60 s watchdog that kills it
+/// should it misbehave, so that the test run never hangs.
+pub struct ServeProcess {
+    pub child: Child,
+    pub url: String,
+    /// The stdout lines after the URL, up to and with `stop with Ctrl-C`.
+    pub banner: Vec<String>,
+    /// The rest of stdout.
+    pub lines: Lines<BufReader<ChildStdout>>,
+    stderr: JoinHandle<String>,
+}
+
+impl ServeProcess {
+    /// Starts the server with `args` after the listen address and `env` set.
+    pub fn spawn(args: &[&str], env: &[(&str, &str)]) -> ServeProcess {
+        let mut child = Command::new(env!("CARGO_BIN_EXE_eastest"))
+            .args(["serve", "--listen", "127.0.0.1:0"])
+            .args(args)
+            .envs(env.iter().copied())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .expect("eastest serve starts");
+        // Never hang the test run if the server misbehaves: kill it after 60 s.
+        let pid = libc::pid_t::try_from(child.id()).unwrap();
+        std::thread::spawn(move || {
+            std::thread::sleep(std::time::Duration::from_secs(60));
+            // SAFETY: kill(2) on the child's pid; harmless if it already exited.
+            unsafe { libc::kill(pid, libc::SIGKILL) };
+        });
+        let mut stderr = child.stderr.take().unwrap();
+        let stderr = std::thread::spawn(move || {
+            let mut text = String::new();
+            stderr.read_to_string(&mut text).unwrap();
+            text
+        });
+        let mut lines = BufReader::new(child.stdout.take().unwrap()).lines();
+        let first = lines.next().expect("a first line").unwrap();
+        let url = first
+            .strip_prefix("eastest mock EAS server: ")
+            .unwrap_or_else(|| panic!("unexpected first line: {first}"))
+            .to_string();
+        let mut banner = Vec::new();
+        for line in lines.by_ref() {
+            let line = line.unwrap();
+            let done = line == "stop with Ctrl-C";
+            banner.push(line);
+            if done {
+                break;
+            }
+        }
+        ServeProcess {
+            child,
+            url,
+            banner,
+            lines,
+            stderr,
+        }
+    }
+
+    /// Sends SIGINT (Ctrl-C) to the server.
+    pub fn interrupt(&self) {
+        let pid = libc::pid_t::try_from(self.child.id()).unwrap();
+        // SAFETY: kill(2) on the child's pid, which has not been waited for yet.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGINT) }, 0);
+    }
+
+    /// Ctrl-C, then checks that the server says `stopping` and exits with
+    /// success; its stderr.
+    pub fn stop(mut self) -> String {
+        self.interrupt();
+        let rest: Vec<String> = self.lines.map(|l| l.unwrap()).collect();
+        assert_eq!(rest, ["stopping"]);
+        assert!(self.child.wait().unwrap().success());
+        self.stderr.join().unwrap()
+    }
 }
