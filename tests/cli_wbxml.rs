@@ -1,4 +1,4 @@
-//! End-to-end tests of `eastest wbxml decode|encode` as a user runs them:
+//! End-to-end tests of `eastest wbxml decode|encode|dump` as a user runs them:
 //! the real binary, files and pipes, exit codes and messages.
 
 use std::io::Write;
@@ -214,4 +214,45 @@ fn an_invalid_document_leaves_no_output_file() {
         "no temporary file is left"
     );
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+#[test]
+fn dump_hex_from_stdin() {
+    let o = eastest(
+        &["wbxml", "dump", "--hex", "-p", "14.1"],
+        b"03 01 6A 00 00 07 56 52 03 30 00 01 01\n",
+    );
+    assert!(o.status.success(), "{}", stderr(&o));
+    assert_eq!(
+        String::from_utf8(o.stdout).unwrap(),
+        "\
+0x0000  03 01 6A 00        header: WBXML 1.3, public id 1, UTF-8, no string table
+0x0004  00 07              SWITCH_PAGE 7 (FolderHierarchy)
+0x0006  56                 <FolderSync> (token 0x16, content)
+0x0007  52                   <SyncKey> (token 0x12, content)
+0x0008  03 30 00             STR_I \"0\"
+0x000B  01                   END </SyncKey>
+0x000C  01                 END </FolderSync>
+"
+    );
+}
+
+#[test]
+fn dump_of_a_broken_document_lists_up_to_the_problem() {
+    // FolderSync with the STR_I cut short.
+    let o = eastest(&["wbxml", "dump"], &FOLDER_SYNC[..10]);
+    assert_eq!(o.status.code(), Some(1), "{}", stderr(&o));
+    let out = String::from_utf8(o.stdout.clone()).unwrap();
+    let lines: Vec<&str> = out.lines().collect();
+    assert_eq!(lines.len(), 5, "{out}");
+    assert!(lines[3].contains("<SyncKey>"), "{out}");
+    assert!(
+        lines[4].starts_with("0x0008  error: inline string (STR_I) is not terminated"),
+        "{out}"
+    );
+    assert!(
+        stderr(&o).contains("<stdin>: byte 8 (0x8) in FolderSync/SyncKey: inline string"),
+        "{}",
+        stderr(&o)
+    );
 }

@@ -1,4 +1,4 @@
-//! `eastest wbxml decode|encode`: the codec on files or stdin/stdout.
+//! `eastest wbxml decode|encode|dump`: the codec on files or stdin/stdout.
 
 use std::fs;
 use std::io::{IsTerminal, Read, Write};
@@ -41,6 +41,23 @@ pub enum WbxmlCommand {
         #[command(flatten)]
         common: Common,
         /// Write the bytes as hexadecimal text instead of binary.
+        #[arg(long)]
+        hex: bool,
+    },
+    /// List the tokens of a WBXML document, one line each: byte offset, raw
+    /// bytes and meaning (for protocol debugging).
+    ///
+    /// Reads FILE, or stdin when FILE is absent or `-`. Lenient: unknown
+    /// tokens are shown, and tags not in the protocol version are marked. On a
+    /// broken document, lists the tokens before the problem, ends with an
+    /// `error:` line, and exits with code 1.
+    Dump {
+        /// The WBXML file (stdin when absent or `-`).
+        file: Option<PathBuf>,
+        /// Protocol version whose tags are valid (2.5, 12.0, 12.1, 14.0, 14.1, 16.0, 16.1).
+        #[arg(long, short = 'p', value_name = "VERSION", default_value = "16.1")]
+        protocol: ProtocolVersion,
+        /// The input is hexadecimal text; whitespace between bytes is ignored.
         #[arg(long)]
         hex: bool,
     },
@@ -129,6 +146,22 @@ pub fn run(cmd: WbxmlCommand) -> Result<(), CliError> {
                                 .map_err(|e| CliError::usage(format!("cannot write stdout: {e}")))
                         })
                 }
+            }
+        }
+        WbxmlCommand::Dump {
+            file,
+            protocol,
+            hex,
+        } => {
+            let (name, mut input) = read_input(file.as_ref())?;
+            if hex {
+                input = parse_hex(&input).map_err(|e| CliError::invalid(format!("{name}: {e}")))?;
+            }
+            let (listing, error) = wbxml::dump(&input, protocol);
+            write_output(None, listing.as_bytes())?;
+            match error {
+                Some(e) => Err(CliError::invalid(format!("{name}: {e}"))),
+                None => Ok(()),
             }
         }
         WbxmlCommand::Encode { file, common, hex } => {

@@ -14,7 +14,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use super::codepage::{CodePage, TagDef, code_page};
 use super::error::{DecodeError, DecodeErrorKind};
 use super::version::ProtocolVersion;
-use super::wire::{self, HeaderError, MbIntError};
+use super::wire::{self, HeaderError, MbIntError, Token};
 use super::{Mode, UNKNOWN_NS};
 
 /// How to decode.
@@ -135,39 +135,27 @@ pub enum DecodeToWriterError {
 /// one root) but not the tags. `None` when the structure is broken (the
 /// document is then invalid, and streaming would only write part of it).
 fn scan_namespaces(input: &[u8]) -> Option<(Option<u8>, u32)> {
-    let mut pos = wire::parse_header(input).ok()?.len;
+    let start = wire::parse_header(input).ok()?.len;
     let mut page = 0u8;
     let mut used = 0u32;
     let mut root: Option<Option<u8>> = None;
     let mut depth = 0usize;
-    while let Some(&b) = input.get(pos) {
+    for (_, token) in wire::Tokens::new(input, start) {
         if root.is_some() && depth == 0 {
             return None; // bytes after the root element
         }
-        match b {
-            wire::SWITCH_PAGE => {
-                page = *input.get(pos + 1)?;
-                pos += 2;
-            }
-            wire::END => {
-                depth = depth.checked_sub(1)?;
-                pos += 1;
-            }
-            wire::STR_I => pos += memchr::memchr(0, input.get(pos + 1..)?)? + 2,
-            wire::OPAQUE => {
-                let mut p = pos + 1;
-                let len = wire::read_mb_u32(input, &mut p).ok()? as usize;
-                pos = p.checked_add(len).filter(|&end| end <= input.len())?;
-            }
-            _ if wire::is_global(b) => return None,
-            _ => {
+        match token {
+            Token::SwitchPage(p) => page = p,
+            Token::End => depth = depth.checked_sub(1)?,
+            Token::Str(_) | Token::Opaque(_) => {}
+            Token::Other(_) | Token::Broken(_) => return None,
+            Token::Tag(b) => {
                 let known = code_page(page).and_then(|p| p.tag(b & 0x3F)).is_some();
                 root.get_or_insert(known.then_some(page));
                 used |= if known { 1 << page } else { UNKNOWN_BIT };
                 if b & wire::CONTENT_BIT != 0 {
                     depth += 1;
                 }
-                pos += 1;
             }
         }
     }

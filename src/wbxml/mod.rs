@@ -71,6 +71,7 @@
 mod codepage;
 mod codepages;
 mod decode;
+mod dump;
 mod encode;
 mod error;
 mod tree;
@@ -81,6 +82,7 @@ pub use codepage::{
     CodePage, PAGE_COUNT, TagDef, code_page, code_page_by_uri, code_pages, pages_with_tag,
 };
 pub use decode::{DecodeOptions, DecodeToWriterError, decode, decode_to_writer};
+pub use dump::dump;
 pub use encode::{EncodeOptions, encode};
 pub use error::{DecodeError, DecodeErrorKind, EncodeError, EncodeErrorKind};
 pub use tree::{Element, Node, TreeError};

@@ -172,6 +172,97 @@ pub(crate) fn parse_header(input: &[u8]) -> Result<Header, (usize, HeaderError)>
     Ok(Header { len: pos })
 }
 
+/// One token of a WBXML body, as [`Tokens`] reads it.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Token<'a> {
+    /// SWITCH_PAGE and its page byte.
+    SwitchPage(u8),
+    End,
+    /// An inline string's bytes, without the terminating 0x00.
+    Str(&'a [u8]),
+    /// OPAQUE data (its length checked against the input).
+    Opaque(&'a [u8]),
+    /// A tag byte (token with the content and attribute bits).
+    Tag(u8),
+    /// Another global token (ENTITY, PI, LITERAL, EXT...), which EAS never
+    /// uses; the walk goes on at the next byte.
+    Other(u8),
+    /// The body cannot be read further; the walk ends here.
+    Broken(Broken),
+}
+
+/// Why [`Tokens`] stopped part-way through a token.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Broken {
+    TruncatedSwitchPage,
+    UnterminatedString,
+    BadOpaqueLength,
+    OpaqueTooLong { len: u32, remaining: usize },
+}
+
+/// A light walk over the tokens of a body: `(offset, token)` pairs. It checks
+/// every length against the input but nothing else (no nesting, no tags).
+pub(crate) struct Tokens<'a> {
+    input: &'a [u8],
+    pos: usize,
+}
+
+impl<'a> Tokens<'a> {
+    /// Walks `input` from `start` (the end of the header).
+    pub(crate) fn new(input: &'a [u8], start: usize) -> Self {
+        Tokens { input, pos: start }
+    }
+
+    /// The offset of the next token: after a token, where it ends.
+    pub(crate) fn pos(&self) -> usize {
+        self.pos
+    }
+}
+
+impl<'a> Iterator for Tokens<'a> {
+    type Item = (usize, Token<'a>);
+
+    #[inline]
+    fn next(&mut self) -> Option<Self::Item> {
+        let input = self.input;
+        let at = self.pos;
+        let &b = input.get(at)?;
+        let (token, next) = match b {
+            SWITCH_PAGE => match input.get(at + 1) {
+                Some(&page) => (Token::SwitchPage(page), at + 2),
+                None => (Token::Broken(Broken::TruncatedSwitchPage), input.len()),
+            },
+            END => (Token::End, at + 1),
+            STR_I => match memchr::memchr(0, &input[at + 1..]) {
+                Some(n) => (Token::Str(&input[at + 1..at + 1 + n]), at + n + 2),
+                None => (Token::Broken(Broken::UnterminatedString), input.len()),
+            },
+            OPAQUE => {
+                let mut p = at + 1;
+                match read_mb_u32(input, &mut p) {
+                    Err(_) => (Token::Broken(Broken::BadOpaqueLength), input.len()),
+                    Ok(len) => {
+                        let remaining = input.len() - p;
+                        if len as usize <= remaining {
+                            let end = p + len as usize;
+                            (Token::Opaque(&input[p..end]), end)
+                        } else {
+                            (
+                                Token::Broken(Broken::OpaqueTooLong { len, remaining }),
+                                input.len(),
+                            )
+                        }
+                    }
+                }
+            }
+            _ if is_global(b) => (Token::Other(b), at + 1),
+            _ => (Token::Tag(b), at + 1),
+        };
+        self.pos = next;
+        Some((at, token))
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -221,6 +312,51 @@ mod tests {
         assert_eq!(
             parse_header(&[0x03, 0x01]).unwrap_err().1,
             HeaderError::Truncated("charset")
+        );
+    }
+
+    #[test]
+    fn tokens() {
+        let body = [
+            0x00, 0x07, 0x56, 0x03, 0x30, 0x00, 0xC3, 0x02, 0xAA, 0xBB, 0x01, 0x02, 0x01,
+        ];
+        let got: Vec<_> = Tokens::new(&body, 0).collect();
+        assert_eq!(
+            got,
+            [
+                (0, Token::SwitchPage(7)),
+                (2, Token::Tag(0x56)),
+                (3, Token::Str(b"0")),
+                (6, Token::Opaque(&[0xAA, 0xBB])),
+                (10, Token::End),
+                (11, Token::Other(0x02)),
+                (12, Token::End),
+            ]
+        );
+        fn broken(b: &[u8]) -> (usize, Token<'_>) {
+            Tokens::new(b, 0).last().unwrap()
+        }
+        assert_eq!(
+            broken(&[0x00]),
+            (0, Token::Broken(Broken::TruncatedSwitchPage))
+        );
+        assert_eq!(
+            broken(&[0x03, 0x30]),
+            (0, Token::Broken(Broken::UnterminatedString))
+        );
+        assert_eq!(
+            broken(&[0xC3, 0x80]),
+            (0, Token::Broken(Broken::BadOpaqueLength))
+        );
+        assert_eq!(
+            broken(&[0xC3, 0x8F, 0xFF, 0xFF, 0xFF, 0x7F, 0x01]),
+            (
+                0,
+                Token::Broken(Broken::OpaqueTooLong {
+                    len: u32::MAX,
+                    remaining: 1
+                })
+            )
         );
     }
 }
