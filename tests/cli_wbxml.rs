@@ -223,17 +223,15 @@ fn dump_hex_from_stdin() {
         b"03 01 6A 00 00 07 56 52 03 30 00 01 01\n",
     );
     assert!(o.status.success(), "{}", stderr(&o));
-    assert_eq!(
-        String::from_utf8(o.stdout).unwrap(),
-        "\
-0x0000  03 01 6A 00        header: WBXML 1.3, public id 1, UTF-8, no string table
-0x0004  00 07              SWITCH_PAGE 7 (FolderHierarchy)
-0x0006  56                 <FolderSync> (token 0x16, content)
-0x0007  52                   <SyncKey> (token 0x12, content)
-0x0008  03 30 00             STR_I \"0\"
-0x000B  01                   END </SyncKey>
-0x000C  01                 END </FolderSync>
-"
+    // The listing's exact format is the library's (tested in src/wbxml/dump.rs);
+    // here: the hex input is read and the listing reaches stdout unchanged.
+    let (expected, error) =
+        eastest::wbxml::dump(&FOLDER_SYNC, eastest::wbxml::ProtocolVersion::V14_1);
+    assert_eq!(error, None);
+    assert_eq!(String::from_utf8(o.stdout).unwrap(), expected);
+    assert!(
+        expected.contains("<FolderSync>") && expected.lines().count() == 7,
+        "{expected}"
     );
 }
 
