@@ -255,9 +255,10 @@ async fn bad_requests() {
     assert_eq!(r.status(), StatusCode::BAD_REQUEST);
     assert!(r.text().await.unwrap().contains("MS-ASProtocolVersion"));
 
-    // A command the mock does not implement yet: 501, never a fake answer.
+    // A command the mock does not implement (GetHierarchy, 12.1 only, long
+    // replaced by FolderSync): 501, never a fake answer.
     assert_eq!(
-        device.post("Sync", Vec::new()).await.status(),
+        device.post("GetHierarchy", Vec::new()).await.status(),
         StatusCode::NOT_IMPLEMENTED
     );
 

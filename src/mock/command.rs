@@ -1,11 +1,15 @@
 //! What a command handler gets and gives back, and the table of commands the
 //! mock implements.
 
-use crate::protocol::Command;
+use crate::protocol::{Command, RequestQuery};
 use crate::wbxml::{Element, EncodeError, ProtocolVersion};
 
 use super::state::{DeviceState, Mailbox, Store};
-use super::{folders, foldersync, provision, resolverecipients, settings};
+use super::{
+    find, folders, foldersync, getattachment, getitemestimate, itemoperations, mail,
+    meetingresponse, moveitems, ping, provision, resolverecipients, search, settings, sync,
+    validatecert,
+};
 
 /// The context of one request, after HTTP-level checks passed.
 pub struct Ctx<'a> {
@@ -13,6 +17,44 @@ pub struct Ctx<'a> {
     pub user: &'a str,
     pub device_id: &'a str,
     pub store: &'a Store,
+    /// The allowed Ping and Sync HeartbeatInterval, in seconds (min, max).
+    pub heartbeat_range: (u32, u32),
+    /// The request line: command parameters (ItemId, CollectionId,
+    /// AttachmentName, SaveInSent...) for the commands that take them.
+    pub query: &'a RequestQuery,
+    /// The raw request body (after gzip), for the commands whose body is
+    /// not WBXML: SendMail, SmartReply, SmartForward in 12.1 (MIME).
+    pub body: &'a [u8],
+    /// Every account's user name, for commands that reach other mailboxes
+    /// (SendMail delivery) or the directory (Search GAL).
+    pub users: &'a [String],
+}
+
+#[cfg(test)]
+impl<'a> Ctx<'a> {
+    /// A context for unit tests: no query parameters, no raw body.
+    pub fn for_test(
+        store: &'a Store,
+        user: &'a str,
+        device_id: &'a str,
+        version: ProtocolVersion,
+    ) -> Ctx<'a> {
+        static QUERY: std::sync::OnceLock<RequestQuery> = std::sync::OnceLock::new();
+        let query = QUERY.get_or_init(|| {
+            RequestQuery::parse("Cmd=Sync&User=test&DeviceId=test&DeviceType=Test")
+                .expect("a valid test query")
+        });
+        Ctx {
+            version,
+            user,
+            device_id,
+            store,
+            heartbeat_range: (60, 3540),
+            query,
+            body: &[],
+            users: &[],
+        }
+    }
 }
 
 impl Ctx<'_> {
@@ -32,6 +74,11 @@ pub enum Reply {
     Wbxml(Vec<u8>),
     /// An HTTP error status with a short reason (for the log and the body).
     Http(u16, String),
+    /// A non-WBXML body with HTTP 200 (GetAttachment's attachment content).
+    Raw {
+        content_type: String,
+        bytes: Vec<u8>,
+    },
 }
 
 impl Reply {
@@ -54,10 +101,38 @@ pub const IMPLEMENTED: &[Command] = &[
     Command::FolderUpdate,
     Command::Settings,
     Command::ResolveRecipients,
+    Command::Sync,
+    Command::GetItemEstimate,
+    Command::Ping,
+    Command::ItemOperations,
+    Command::MoveItems,
+    Command::SendMail,
+    Command::SmartReply,
+    Command::SmartForward,
+    Command::Search,
+    Command::MeetingResponse,
+    Command::ValidateCert,
+    Command::Find,
+    Command::GetAttachment,
 ];
 
-/// Runs the handler of `command`.
-pub fn dispatch(command: Command, ctx: &Ctx, request: &Element) -> Reply {
+/// Runs the handler of `command`. `request` is the decoded WBXML body;
+/// `None` for an empty Sync or Ping body (repeat the cached request) and for
+/// commands whose body is not WBXML in this version (see
+/// [`Command::request_body`]), which read [`Ctx::body`] and [`Ctx::query`].
+pub async fn dispatch(command: Command, ctx: &Ctx<'_>, request: Option<&Element>) -> Reply {
+    match command {
+        Command::Sync => return sync::handle(ctx, request).await,
+        Command::Ping => return ping::handle(ctx, request).await,
+        Command::GetAttachment => return getattachment::handle(ctx),
+        Command::SendMail | Command::SmartReply | Command::SmartForward => {
+            return mail::handle(command, ctx, request);
+        }
+        _ => {}
+    }
+    let Some(request) = request else {
+        return Reply::Http(400, format!("a {command} request needs a body"));
+    };
     match command {
         Command::Provision => provision::handle(ctx, request),
         Command::FolderSync => foldersync::handle(ctx, request),
@@ -66,6 +141,13 @@ pub fn dispatch(command: Command, ctx: &Ctx, request: &Element) -> Reply {
         Command::FolderDelete => folders::delete(ctx, request),
         Command::Settings => settings::handle(ctx, request),
         Command::ResolveRecipients => resolverecipients::handle(ctx, request),
+        Command::GetItemEstimate => getitemestimate::handle(ctx, request),
+        Command::ItemOperations => itemoperations::handle(ctx, request),
+        Command::MoveItems => moveitems::handle(ctx, request),
+        Command::Search => search::handle(ctx, request),
+        Command::MeetingResponse => meetingresponse::handle(ctx, request),
+        Command::ValidateCert => validatecert::handle(ctx, request),
+        Command::Find => find::handle(ctx, request),
         other => Reply::Http(501, format!("the mock does not implement {other} yet")),
     }
 }

@@ -93,6 +93,7 @@ pub fn create(ctx: &Ctx, request: &Element) -> Reply {
         };
         let id = folder.server_id.clone();
         mailbox.folders.push(folder.clone());
+        mailbox.touch();
         device.folder_snapshot.push(folder);
         Ok(Some(id))
     });
@@ -133,6 +134,7 @@ pub fn update(ctx: &Ctx, request: &Element) -> Reply {
             f.parent_id = parent_id.clone();
             f.display_name = name.clone();
         }
+        mailbox.touch();
         Ok(None)
     });
     respond(ctx, command, outcome)
@@ -150,6 +152,12 @@ pub fn delete(ctx: &Ctx, request: &Element) -> Reply {
         }
         let gone = subtree(&mailbox.folders, &server_id);
         mailbox.folders.retain(|f| !gone.contains(&f.server_id));
+        // The folders' items go with them, for every device.
+        for id in &gone {
+            mailbox.items.remove(id);
+            device.collections.remove(id);
+        }
+        mailbox.touch();
         // The device learns of the subfolders it knows there; a subfolder
         // another device moved there meanwhile still reaches it as a Delete.
         let known = subtree(&device.folder_snapshot, &server_id);

@@ -37,7 +37,7 @@ use tower_http::compression::CompressionLayer;
 use tower_http::decompression::RequestDecompressionLayer;
 use tracing::Level;
 
-use crate::protocol::{Command, ProtocolVersion, RequestQuery};
+use crate::protocol::{Command, ProtocolVersion, RequestBody, RequestQuery};
 use crate::wbxml::{DecodeOptions, Element};
 
 use super::Shared;
@@ -148,11 +148,16 @@ async fn handle_post(
         .get(header::CONTENT_TYPE)
         .and_then(|v| v.to_str().ok())
         .unwrap_or("");
-    if !body.is_empty() && !content_type.starts_with(WBXML) {
+    let body_kind = command.request_body(version);
+    let expected = match body_kind {
+        RequestBody::Mime => "message/rfc822",
+        _ => WBXML,
+    };
+    if !body.is_empty() && !content_type.starts_with(expected) {
         return http_error(
             &shared,
             400,
-            &format!("Content-Type `{content_type}`: expected {WBXML}"),
+            &format!("Content-Type `{content_type}`: expected {expected}"),
         );
     }
 
@@ -161,6 +166,10 @@ async fn handle_post(
         user: &user,
         device_id: &query.device_id,
         store: &shared.store,
+        heartbeat_range: shared.config.heartbeat_range,
+        query: &query,
+        body: &body,
+        users: &shared.users,
     };
     // Failures that the command reports: HTTP 4xx/5xx up to 12.1, a Status
     // element from 14.0 on (MS-ASCMD 2.2.2: common status codes).
@@ -227,6 +236,10 @@ async fn handle_post(
         }
     }
 
+    let not_wbxml = matches!(body_kind, RequestBody::None | RequestBody::Mime);
+    if not_wbxml || (body.is_empty() && body_kind == RequestBody::OptionalWbxml) {
+        return reply(&shared, dispatch(command, &ctx, None).await);
+    }
     let request = match Element::from_wbxml(&body, &DecodeOptions::strict(version)) {
         Ok(r) => r,
         Err(e) => return command_failure(400, 102, &format!("InvalidWBXML: {e}")),
@@ -240,7 +253,7 @@ async fn handle_post(
         );
         return command_failure(400, 103, &why);
     }
-    reply(&shared, dispatch(command, &ctx, &request))
+    reply(&shared, dispatch(command, &ctx, Some(&request)).await)
 }
 
 fn reply(shared: &Shared, reply: Reply) -> Response {
@@ -261,6 +274,16 @@ fn reply(shared: &Shared, reply: Reply) -> Response {
             response
         }
         Reply::Http(status, why) => http_error(shared, status, &why),
+        Reply::Raw {
+            content_type,
+            bytes,
+        } => {
+            let mut response = (StatusCode::OK, bytes).into_response();
+            response
+                .headers_mut()
+                .insert(header::CONTENT_TYPE, header_value(&content_type));
+            response
+        }
     }
 }
 

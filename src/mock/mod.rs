@@ -47,14 +47,27 @@
 
 mod accounts;
 mod command;
+mod find;
 mod folders;
 mod foldersync;
+mod getattachment;
+mod getitemestimate;
 mod hooks;
 mod http;
+mod itemoperations;
+mod items;
+mod mail;
+mod meetingresponse;
+mod moveitems;
+mod ping;
 mod provision;
 mod resolverecipients;
+mod search;
+mod seed;
 mod settings;
 mod state;
+mod sync;
+mod validatecert;
 mod xml;
 
 use std::io;
@@ -87,6 +100,10 @@ pub struct MockConfig {
     /// test labs only: any user can then wipe their own devices and reset
     /// their own mailbox.
     pub test_hooks: bool,
+    /// The allowed Ping and Sync `HeartbeatInterval` in seconds (Exchange:
+    /// 60 to 3540). Outside it, Ping answers Status 5 and Sync Status 14,
+    /// with the nearest limit. Tests lower the minimum to see expiry quickly.
+    pub heartbeat_range: (u32, u32),
 }
 
 impl Default for MockConfig {
@@ -98,6 +115,7 @@ impl Default for MockConfig {
             require_provisioning: true,
             max_body_bytes: 16 * 1024 * 1024,
             test_hooks: false,
+            heartbeat_range: (60, 3540),
         }
     }
 }
@@ -106,6 +124,8 @@ impl Default for MockConfig {
 struct Shared {
     config: MockConfig,
     store: state::Store,
+    /// Every account's user name.
+    users: Vec<String>,
 }
 
 /// A running mock server. Dropping it without [`MockServer::shutdown`] stops
@@ -123,6 +143,7 @@ impl MockServer {
         let addr = listener.local_addr()?;
         let shared = Arc::new(Shared {
             store: state::Store::new(&config.accounts),
+            users: config.accounts.iter().map(|a| a.user.clone()).collect(),
             config,
         });
         let app = http::router(shared);

@@ -358,12 +358,7 @@ mod tests {
     fn device_information_is_stored_and_a_bad_one_is_not() {
         let store = Store::new(&Account::defaults());
         let v = ProtocolVersion::V14_1;
-        let ctx = Ctx {
-            version: v,
-            user: "alice",
-            device_id: "d1",
-            store: &store,
-        };
+        let ctx = Ctx::for_test(&store, "alice", "d1", v);
         let good = request(
             "<Provision xmlns=\"Provision:\" xmlns:settings=\"Settings:\">\
              <settings:DeviceInformation><settings:Set><settings:Model>M1</settings:Model>\
@@ -391,10 +386,7 @@ mod tests {
         );
         // A DeviceInformation without Set: settings:Status 2, nothing stored,
         // the policy handshake goes on.
-        let other = Ctx {
-            device_id: "d2",
-            ..ctx
-        };
+        let other = Ctx::for_test(&store, "alice", "d2", v);
         let bad = request(
             "<Provision xmlns=\"Provision:\" xmlns:settings=\"Settings:\">\
              <settings:DeviceInformation/><Policies><Policy>\

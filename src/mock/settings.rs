@@ -466,12 +466,7 @@ mod tests {
     fn device_information_and_password_are_stored_per_device() {
         let store = Store::new(&Account::defaults());
         let v = ProtocolVersion::V14_1;
-        let ctx = |device_id| Ctx {
-            version: v,
-            user: "alice",
-            device_id,
-            store: &store,
-        };
+        let ctx = |device_id| Ctx::for_test(&store, "alice", device_id, v);
         let set = request(
             "<Settings xmlns=\"Settings:\"><DeviceInformation><Set><Model>M1</Model>\
              <OS>OS 1</OS></Set></DeviceInformation><DevicePassword><Set>\
@@ -508,12 +503,7 @@ mod tests {
     fn audiences_and_empty_template_list_are_tags_without_content() {
         let store = Store::new(&Account::defaults());
         let v = ProtocolVersion::V16_1;
-        let ctx = Ctx {
-            version: v,
-            user: "alice",
-            device_id: "d1",
-            store: &store,
-        };
+        let ctx = Ctx::for_test(&store, "alice", "d1", v);
         let get = request(
             "<Settings xmlns=\"Settings:\"><Oof><Get><BodyType>Text</BodyType></Get></Oof>\
              <RightsManagementInformation><Get/></RightsManagementInformation></Settings>",

@@ -2,10 +2,14 @@
 //!
 //! In memory for now; a persistent store (`--data DIR`) is still to come.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::Mutex;
 
+use tokio::sync::watch;
+
 use super::accounts::Account;
+use super::items::{Class, Item};
+use super::sync::SyncCollection;
 use crate::wbxml::ProtocolVersion;
 
 /// A folder of a mailbox (MS-ASCMD FolderSync `Add`).
@@ -62,6 +66,14 @@ pub struct Mailbox {
     /// The number behind the next ServerId handed out; ServerIds are never
     /// reused within a mailbox, so a deleted folder's id stays dead.
     next_folder_id: u32,
+    /// Each folder's items (by folder ServerId), oldest first.
+    pub items: BTreeMap<String, Vec<Item>>,
+    /// The number behind the next item ServerId (`FOLDER:N`), never reused.
+    next_item_id: u64,
+    /// Counts every change to folders or items: an item's `modseq` is the
+    /// revision of its last change, and waiting Pings and Syncs wake when it
+    /// moves.
+    pub revision: u64,
 }
 
 impl Mailbox {
@@ -87,10 +99,22 @@ impl Mailbox {
             folder_type,
         })
         .collect();
-        Mailbox {
+        let mut mailbox = Mailbox {
             folders,
             next_folder_id: 11,
-        }
+            items: BTreeMap::new(),
+            next_item_id: 1,
+            revision: 0,
+        };
+        super::seed::fill(&mut mailbox);
+        mailbox
+    }
+
+    /// An empty mailbox with the standard folders (no seed items).
+    pub fn empty() -> Mailbox {
+        let mut mailbox = Mailbox::standard();
+        mailbox.items.clear();
+        mailbox
     }
 
     /// The folder with this ServerId.
@@ -114,6 +138,86 @@ impl Mailbox {
         let id = self.next_folder_id;
         self.next_folder_id += 1;
         id.to_string()
+    }
+
+    /// Records a change: the new revision, for the changed item's `modseq`.
+    pub fn touch(&mut self) -> u64 {
+        self.revision += 1;
+        self.revision
+    }
+
+    /// The class of the items of folder `folder_id`, if it exists and holds any.
+    pub fn class_of(&self, folder_id: &str) -> Option<Class> {
+        self.folder(folder_id)
+            .and_then(|f| Class::of_folder_type(f.folder_type))
+    }
+
+    /// The first folder of this type (2 Inbox, 4 Deleted Items, 5 Sent Items...).
+    pub fn folder_of_type(&self, folder_type: u8) -> Option<&Folder> {
+        self.folders.iter().find(|f| f.folder_type == folder_type)
+    }
+
+    /// The items of a folder (empty for an unknown folder).
+    pub fn items_in(&self, folder_id: &str) -> &[Item] {
+        self.items.get(folder_id).map(Vec::as_slice).unwrap_or(&[])
+    }
+
+    /// The item with this ServerId and the folder holding it.
+    pub fn item(&self, server_id: &str) -> Option<(&str, &Item)> {
+        let folder = server_id.split_once(':')?.0;
+        let (folder_id, items) = self.items.get_key_value(folder)?;
+        let item = items.iter().find(|i| i.server_id == server_id)?;
+        Some((folder_id.as_str(), item))
+    }
+
+    /// The item with this ServerId, to change it (call [`Mailbox::touch`]
+    /// and set its `modseq`, or use [`Mailbox::update_item`]).
+    pub fn item_mut(&mut self, server_id: &str) -> Option<&mut Item> {
+        let folder = server_id.split_once(':')?.0;
+        self.items
+            .get_mut(folder)?
+            .iter_mut()
+            .find(|i| i.server_id == server_id)
+    }
+
+    /// Changes an item and records the change; false if there is no such item.
+    pub fn update_item(&mut self, server_id: &str, f: impl FnOnce(&mut Item)) -> bool {
+        let revision = self.revision + 1;
+        let Some(item) = self.item_mut(server_id) else {
+            return false;
+        };
+        f(item);
+        item.modseq = revision;
+        self.revision = revision;
+        true
+    }
+
+    /// Adds an item to `folder_id` with a new ServerId; returns the ServerId.
+    /// The item's own `server_id` and `modseq` are replaced.
+    pub fn add_item(&mut self, folder_id: &str, mut item: Item) -> String {
+        let server_id = format!("{folder_id}:{}", self.next_item_id);
+        self.next_item_id += 1;
+        item.server_id = server_id.clone();
+        item.modseq = self.touch();
+        self.items.entry(folder_id.to_string()).or_default().push(item);
+        server_id
+    }
+
+    /// Removes an item; it is gone for every device from now on.
+    pub fn remove_item(&mut self, server_id: &str) -> Option<Item> {
+        let folder = server_id.split_once(':')?.0.to_string();
+        let items = self.items.get_mut(&folder)?;
+        let at = items.iter().position(|i| i.server_id == server_id)?;
+        let item = items.remove(at);
+        self.touch();
+        Some(item)
+    }
+
+    /// Moves an item to another folder, where it gets a new ServerId (as
+    /// Exchange does); the new ServerId.
+    pub fn move_item(&mut self, server_id: &str, to_folder: &str) -> Option<String> {
+        let item = self.remove_item(server_id)?;
+        Some(self.add_item(to_folder, item))
     }
 }
 
@@ -145,6 +249,15 @@ pub struct DeviceState {
     pub wipe: Option<Wipe>,
     /// The protocol version of the device's last request.
     pub last_version: Option<ProtocolVersion>,
+    /// Sync state per collection (CollectionId) the device initialised.
+    pub collections: HashMap<String, SyncCollection>,
+    /// The number behind the next Sync key this device gets; one counter for
+    /// all its collections, so that a key sent for the wrong collection is
+    /// caught.
+    pub next_sync_key: u32,
+    /// The last complete Sync request's collections and settings, for empty
+    /// and partial Sync requests (MS-ASCMD 2.2.3.126).
+    pub sync_cache: Option<super::sync::SyncCache>,
 }
 
 /// A pending remote wipe (MS-ASPROV 3.2.5.1.2).
@@ -169,6 +282,8 @@ struct StoreInner {
     devices: HashMap<(String, String), DeviceState>,
     next_key: u32,
     users: HashMap<String, UserState>,
+    /// Per user: the mailbox revision, published after every change.
+    watchers: HashMap<String, watch::Sender<u64>>,
 }
 
 impl Store {
@@ -187,6 +302,7 @@ impl Store {
                     .iter()
                     .map(|a| (a.user.clone(), UserState::new(&a.email)))
                     .collect(),
+                watchers: HashMap::new(),
             }),
         }
     }
@@ -215,7 +331,47 @@ impl Store {
             *next_key += 1;
             0x3B9A_CA00_u32.wrapping_add(next_key.wrapping_mul(7919))
         };
-        f(mailbox, device, &mut new_key)
+        let before = mailbox.revision;
+        let result = f(mailbox, device, &mut new_key);
+        if mailbox.revision != before {
+            let revision = mailbox.revision;
+            if let Some(watcher) = inner.watchers.get(user) {
+                watcher.send_replace(revision);
+            }
+        }
+        result
+    }
+
+    /// Runs `f` on the user's mailbox alone (test hooks, message delivery),
+    /// waking the user's waiting requests if it changed anything.
+    pub fn with_mailbox<T>(&self, user: &str, f: impl FnOnce(&mut Mailbox) -> T) -> T {
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        let inner = &mut *guard;
+        let mailbox = inner
+            .mailboxes
+            .entry(user.to_string())
+            .or_insert_with(Mailbox::standard);
+        let before = mailbox.revision;
+        let result = f(mailbox);
+        if mailbox.revision != before {
+            let revision = mailbox.revision;
+            if let Some(watcher) = inner.watchers.get(user) {
+                watcher.send_replace(revision);
+            }
+        }
+        result
+    }
+
+    /// A receiver that sees every change to the user's mailbox from now on:
+    /// what a long-poll (Ping, Sync with Wait) waits on. Subscribe before
+    /// looking at the state, so a change in between is not missed.
+    pub fn subscribe(&self, user: &str) -> watch::Receiver<u64> {
+        let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
+        guard
+            .watchers
+            .entry(user.to_string())
+            .or_insert_with(|| watch::channel(0).0)
+            .subscribe()
     }
 }
 
@@ -243,10 +399,16 @@ impl Store {
     pub fn reset_user(&self, user: &str) {
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
         let inner = &mut *guard;
-        inner
-            .mailboxes
-            .insert(user.to_string(), Mailbox::standard());
+        // The new mailbox continues the old one's revision, so that waiting
+        // requests see the reset as a change.
+        let revision = inner.mailboxes.get(user).map_or(0, |m| m.revision);
+        let mut mailbox = Mailbox::standard();
+        mailbox.revision = revision + 1;
+        inner.mailboxes.insert(user.to_string(), mailbox);
         inner.devices.retain(|(owner, _), _| owner != user);
+        if let Some(watcher) = inner.watchers.get(user) {
+            watcher.send_replace(revision + 1);
+        }
         if let Some(state) = inner.users.get_mut(user) {
             *state = UserState::new(&state.email);
         }

@@ -1,0 +1,9 @@
+//! ItemOperations: not implemented yet (HTTP 501).
+
+use crate::wbxml::Element;
+
+use super::command::{Ctx, Reply};
+
+pub fn handle(_ctx: &Ctx, _request: &Element) -> Reply {
+    Reply::Http(501, "ItemOperations is not implemented yet".to_string())
+}
