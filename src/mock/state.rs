@@ -258,6 +258,9 @@ pub struct DeviceState {
     /// The last complete Sync request's collections and settings, for empty
     /// and partial Sync requests (MS-ASCMD 2.2.3.126).
     pub sync_cache: Option<super::sync::SyncCache>,
+    /// The last Ping's interval and folders, for a Ping without a body or
+    /// without some of its parameters (MS-ASCMD 2.2.1.13).
+    pub ping_cache: Option<super::ping::PingCache>,
 }
 
 /// A pending remote wipe (MS-ASPROV 3.2.5.1.2).

@@ -1209,20 +1209,39 @@ fn item_number(server_id: &str) -> u64 {
 /// Whether the device's copy of a collection is behind the folder (what Ping
 /// reports): `None` if the device never initialised the collection.
 pub fn has_changes(mailbox: &Mailbox, device: &DeviceState, collection_id: &str) -> Option<bool> {
+    pending_count(mailbox, device, collection_id, None).map(|n| n > 0)
+}
+
+/// How many changes the device's next Syncs of a collection would bring
+/// (what GetItemEstimate reports): adds, changes, deletes and soft deletes,
+/// with `filter` instead of the collection's FilterType when given. `None`
+/// if the device never initialised the collection.
+pub fn pending_count(
+    mailbox: &Mailbox,
+    device: &DeviceState,
+    collection_id: &str,
+    filter: Option<u8>,
+) -> Option<usize> {
     let state = device.collections.get(collection_id)?;
     let items = mailbox.items_in(collection_id);
     let now = now_unix();
-    let changed = items.iter().any(|item| {
-        let inside = in_filter(item, state.options.filter, now);
-        match state.view.get(&item.server_id) {
-            None => inside,
-            Some(seen) => !inside || item.modseq > *seen,
-        }
-    }) || state
+    let filter = filter.unwrap_or(state.options.filter);
+    let changed = items
+        .iter()
+        .filter(|item| {
+            let inside = in_filter(item, filter, now);
+            match state.view.get(&item.server_id) {
+                None => inside,
+                Some(seen) => !inside || item.modseq > *seen,
+            }
+        })
+        .count();
+    let gone = state
         .view
         .keys()
-        .any(|id| !items.iter().any(|i| i.server_id == *id));
-    Some(changed)
+        .filter(|id| !items.iter().any(|i| i.server_id == **id))
+        .count();
+    Some(changed + gone)
 }
 
 #[cfg(test)]
