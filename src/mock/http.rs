@@ -106,7 +106,7 @@ async fn handle_post(
     let Some(user) = authenticate(&shared, &headers) else {
         return unauthorized();
     };
-    let query = match query.as_deref().map(RequestQuery::parse) {
+    let mut query = match query.as_deref().map(RequestQuery::parse) {
         None => {
             return http_error(
                 &shared,
@@ -117,6 +117,15 @@ async fn handle_post(
         Some(Err(e)) => return http_error(&shared, 400, &format!("bad request line: {e}")),
         Some(Ok(q)) => q,
     };
+    // The plain form asks for multipart responses with a header, the
+    // base64 form with a bit of its Options byte (MS-ASHTTP 2.2.1.1.2.5).
+    if headers
+        .get("MS-ASAcceptMultiPart")
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.trim().eq_ignore_ascii_case("T"))
+    {
+        query.accept_multipart = true;
+    }
     // The base64 form carries the version; the plain form needs the header.
     let header_version = headers
         .get("MS-ASProtocolVersion")

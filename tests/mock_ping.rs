@@ -1,0 +1,538 @@
+//! Ping against the mock over HTTP (MS-ASCMD 2.2.1.13): every status a
+//! client can provoke, the long poll woken by another device's Sync, by a
+//! server-side change and by a delivered message, the parameter cache, and
+//! concurrent Pings. Request bodies are written token by token from the
+//! MS-ASWBXML tables (code pages 13 Ping, 0 AirSync, 1 Contacts, 7
+//! FolderHierarchy), not by eastest's encoder.
+
+mod common;
+
+use std::time::{Duration, Instant};
+
+use common::{Device, basic, folder_sync_request};
+use eastest::mock::{MockConfig, MockServer};
+use eastest::wbxml::Element;
+use reqwest::StatusCode;
+
+// Code pages.
+const AIRSYNC: u8 = 0x00;
+const CONTACTS: u8 = 0x01;
+const FOLDER_HIERARCHY: u8 = 0x07;
+const PING: u8 = 0x0D;
+
+// Ping tokens.
+const PING_ROOT: u8 = 0x05;
+const PING_STATUS: u8 = 0x07;
+const HEARTBEAT_INTERVAL: u8 = 0x08;
+const FOLDERS: u8 = 0x09;
+const FOLDER: u8 = 0x0A;
+const ID: u8 = 0x0B;
+const CLASS: u8 = 0x0C;
+
+// AirSync tokens.
+const SYNC: u8 = 0x05;
+const ADD: u8 = 0x07;
+const SYNC_KEY: u8 = 0x0B;
+const CLIENT_ID: u8 = 0x0C;
+const COLLECTION: u8 = 0x0F;
+const COLLECTION_ID: u8 = 0x12;
+const WINDOW_SIZE: u8 = 0x15;
+const COMMANDS: u8 = 0x16;
+const COLLECTIONS: u8 = 0x1C;
+const APPLICATION_DATA: u8 = 0x1D;
+
+// Contacts tokens.
+const FILE_AS: u8 = 0x1E;
+const FIRST_NAME: u8 = 0x1F;
+
+// FolderHierarchy tokens.
+const DISPLAY_NAME: u8 = 0x07;
+const PARENT_ID: u8 = 0x09;
+const TYPE: u8 = 0x0A;
+const FH_SYNC_KEY: u8 = 0x12;
+const FOLDER_CREATE: u8 = 0x13;
+
+/// A WBXML body written token by token, switching code pages as needed.
+struct W {
+    bytes: Vec<u8>,
+    page: u8,
+}
+
+impl W {
+    /// The header and the root tag `root` of page `page`.
+    fn new(page: u8, root: u8) -> W {
+        let mut bytes = vec![0x03, 0x01, 0x6A, 0x00];
+        bytes.extend_from_slice(&[0x00, page, root | 0x40]);
+        W { bytes, page }
+    }
+
+    fn page(&mut self, page: u8) {
+        if self.page != page {
+            self.bytes.extend_from_slice(&[0x00, page]);
+            self.page = page;
+        }
+    }
+
+    fn open(mut self, page: u8, token: u8) -> W {
+        self.page(page);
+        self.bytes.push(token | 0x40);
+        self
+    }
+
+    fn text(mut self, page: u8, token: u8, text: &str) -> W {
+        self.page(page);
+        self.bytes.push(token | 0x40);
+        self.bytes.push(0x03);
+        self.bytes.extend_from_slice(text.as_bytes());
+        self.bytes.extend_from_slice(&[0x00, 0x01]);
+        self
+    }
+
+    fn end(mut self) -> W {
+        self.bytes.push(0x01);
+        self
+    }
+
+    /// Closes the root.
+    fn done(self) -> Vec<u8> {
+        self.end().bytes
+    }
+}
+
+/// `<Ping>[<HeartbeatInterval>]<Folders><Folder><Id/><Class/></Folder>...`.
+fn ping(interval: Option<&str>, folders: &[(&str, &str)]) -> Vec<u8> {
+    let mut w = W::new(PING, PING_ROOT);
+    if let Some(interval) = interval {
+        w = w.text(PING, HEARTBEAT_INTERVAL, interval);
+    }
+    if !folders.is_empty() {
+        w = w.open(PING, FOLDERS);
+        for (id, class) in folders {
+            w = w
+                .open(PING, FOLDER)
+                .text(PING, ID, id)
+                .text(PING, CLASS, class)
+                .end();
+        }
+        w = w.end();
+    }
+    w.done()
+}
+
+/// The response's Status and the ids in its `Folders`.
+fn outcome(response: &Element) -> (String, Vec<String>) {
+    let status = response.child_text("Status").expect("a Status");
+    let folders = response
+        .child("Folders")
+        .map(|f| f.elements_named("Folder").map(Element::text).collect())
+        .unwrap_or_default();
+    (status, folders)
+}
+
+/// A mock whose heartbeat may be as short as 1 s, with the test hooks.
+async fn quick_server() -> MockServer {
+    MockServer::start(MockConfig {
+        heartbeat_range: (1, 3540),
+        test_hooks: true,
+        ..MockConfig::default()
+    })
+    .await
+    .expect("the mock starts")
+}
+
+/// A provisioned device of alice that has done its first FolderSync.
+async fn ready(server: &MockServer, version: &'static str, id: &'static str) -> Device {
+    let mut device = Device::provisioned(server, version, "alice", id).await;
+    let response = device.call("FolderSync", folder_sync_request("0")).await;
+    device.key = response.child_text("SyncKey").expect("a FolderSync key");
+    device
+}
+
+fn sync_request(key: &str, collection_id: &str) -> Vec<u8> {
+    W::new(AIRSYNC, SYNC)
+        .open(AIRSYNC, COLLECTIONS)
+        .open(AIRSYNC, COLLECTION)
+        .text(AIRSYNC, SYNC_KEY, key)
+        .text(AIRSYNC, COLLECTION_ID, collection_id)
+        .text(AIRSYNC, WINDOW_SIZE, "100")
+        .end()
+        .end()
+        .done()
+}
+
+fn collection_of(sync: &Element) -> &Element {
+    sync.child("Collections")
+        .and_then(|c| c.child("Collection"))
+        .expect("Collections/Collection")
+}
+
+/// Sync key 0 and one Sync with the new key: the device then holds every
+/// item of the (small) collection. The collection's key.
+async fn sync_fully(device: &Device, collection_id: &str) -> String {
+    let first = device.call("Sync", sync_request("0", collection_id)).await;
+    let key = collection_of(&first).child_text("SyncKey").expect("a key");
+    let second = device.call("Sync", sync_request(&key, collection_id)).await;
+    let collection = collection_of(&second);
+    assert_eq!(collection.child_text("Status").as_deref(), Some("1"));
+    assert!(collection.child("MoreAvailable").is_none());
+    collection.child_text("SyncKey").expect("a key")
+}
+
+/// A client Add of a contact through Sync.
+async fn add_contact(device: &Device, key: &str, collection_id: &str, name: &str) {
+    let body = W::new(AIRSYNC, SYNC)
+        .open(AIRSYNC, COLLECTIONS)
+        .open(AIRSYNC, COLLECTION)
+        .text(AIRSYNC, SYNC_KEY, key)
+        .text(AIRSYNC, COLLECTION_ID, collection_id)
+        .open(AIRSYNC, COMMANDS)
+        .open(AIRSYNC, ADD)
+        .text(AIRSYNC, CLIENT_ID, "c1")
+        .open(AIRSYNC, APPLICATION_DATA)
+        .text(CONTACTS, FILE_AS, name)
+        .text(CONTACTS, FIRST_NAME, name)
+        .end()
+        .end()
+        .end()
+        .end()
+        .end()
+        .done();
+    let response = device.call("Sync", body).await;
+    let add = collection_of(&response)
+        .child("Responses")
+        .and_then(|r| r.child("Add"))
+        .expect("Responses/Add");
+    assert_eq!(add.child_text("Status").as_deref(), Some("1"));
+}
+
+/// POSTs a test hook as alice; the status and the body text.
+async fn hook(server: &MockServer, path: &str, body: &str) -> (StatusCode, String) {
+    let response = reqwest::Client::new()
+        .post(format!("http://{}{path}", server.addr()))
+        .header("Authorization", basic("alice", "alice-pass"))
+        .body(body.to_string())
+        .send()
+        .await
+        .expect("the mock answers");
+    let status = response.status();
+    (status, response.text().await.unwrap())
+}
+
+/// Starts a Ping in the background; its response and how long it took.
+fn spawn_ping(
+    device: Device,
+    body: Vec<u8>,
+) -> tokio::task::JoinHandle<((String, Vec<String>), Duration)> {
+    tokio::spawn(async move {
+        let started = Instant::now();
+        let response = device.call("Ping", body).await;
+        (outcome(&response), started.elapsed())
+    })
+}
+
+/// Long enough for a spawned Ping to be waiting.
+async fn settle() {
+    tokio::time::sleep(Duration::from_millis(300)).await;
+}
+
+#[tokio::test]
+async fn missing_parameters_without_a_cache_are_status_3() {
+    let server = quick_server().await;
+    let device = ready(&server, "14.1", "dev1").await;
+    // An empty body with nothing cached.
+    let response = device.call("Ping", Vec::new()).await;
+    assert_eq!(outcome(&response), ("3".to_string(), vec![]));
+    // Folders without an interval, an interval without folders.
+    let response = device.call("Ping", ping(None, &[("2", "Email")])).await;
+    assert_eq!(outcome(&response).0, "3");
+    let response = device.call("Ping", ping(Some("1"), &[])).await;
+    assert_eq!(outcome(&response).0, "3");
+    // Still nothing cached: a rejected request is not remembered.
+    let response = device.call("Ping", Vec::new()).await;
+    assert_eq!(outcome(&response).0, "3");
+}
+
+#[tokio::test]
+async fn intervals_outside_the_range_are_status_5_with_the_nearest_limit() {
+    let server = common::start().await;
+    let device = ready(&server, "14.1", "dev1").await;
+    for (asked, limit) in [
+        ("59", "60"),
+        ("0", "60"),
+        ("3541", "3540"),
+        ("99999999999", "3540"),
+    ] {
+        let response = device
+            .call("Ping", ping(Some(asked), &[("2", "Email")]))
+            .await;
+        assert_eq!(outcome(&response).0, "5", "interval {asked}");
+        assert_eq!(
+            response.child_text("HeartbeatInterval").as_deref(),
+            Some(limit),
+            "interval {asked}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn malformed_requests_are_status_4() {
+    let server = quick_server().await;
+    let device = ready(&server, "12.1", "dev1").await;
+    let missing_class = W::new(PING, PING_ROOT)
+        .text(PING, HEARTBEAT_INTERVAL, "1")
+        .open(PING, FOLDERS)
+        .open(PING, FOLDER)
+        .text(PING, ID, "2")
+        .end()
+        .end()
+        .done();
+    let stray_status = W::new(PING, PING_ROOT).text(PING, PING_STATUS, "1").done();
+    let empty_folders = W::new(PING, PING_ROOT)
+        .text(PING, HEARTBEAT_INTERVAL, "1")
+        .open(PING, FOLDERS)
+        .end()
+        .done();
+    let bodies = [
+        missing_class,
+        stray_status,
+        empty_folders,
+        ping(Some("1"), &[("2", "Journal")]),
+        ping(Some("soon"), &[("2", "Email")]),
+    ];
+    for (i, body) in bodies.into_iter().enumerate() {
+        let response = device.call("Ping", body).await;
+        assert_eq!(outcome(&response).0, "4", "body {i}");
+    }
+}
+
+#[tokio::test]
+async fn too_many_folders_are_status_6_with_max_folders() {
+    let server = quick_server().await;
+    let device = ready(&server, "14.1", "dev1").await;
+    let ids: Vec<String> = (1..=301).map(|i| i.to_string()).collect();
+    let folders: Vec<(&str, &str)> = ids.iter().map(|id| (id.as_str(), "Email")).collect();
+    let response = device.call("Ping", ping(Some("1"), &folders)).await;
+    assert_eq!(outcome(&response).0, "6");
+    assert_eq!(response.child_text("MaxFolders").as_deref(), Some("300"));
+}
+
+#[tokio::test]
+async fn an_unknown_folder_or_a_changed_hierarchy_is_status_7() {
+    let server = quick_server().await;
+    let device = ready(&server, "14.1", "dev1").await;
+    let response = device
+        .call("Ping", ping(Some("1"), &[("99", "Email")]))
+        .await;
+    assert_eq!(outcome(&response).0, "7");
+    // A device that never did FolderSync knows no folder.
+    let fresh = Device::provisioned(&server, "14.1", "alice", "devfresh").await;
+    let response = fresh.call("Ping", ping(Some("1"), &[("2", "Email")])).await;
+    assert_eq!(outcome(&response).0, "7");
+
+    // A waiting Ping ends with 7 when another device creates a folder.
+    let other = ready(&server, "14.1", "dev2").await;
+    let policy_key = device.policy_key.clone();
+    let waiting = spawn_ping(device, ping(Some("30"), &[("2", "Email")]));
+    settle().await;
+    let create = W::new(FOLDER_HIERARCHY, FOLDER_CREATE)
+        .text(FOLDER_HIERARCHY, FH_SYNC_KEY, &other.key)
+        .text(FOLDER_HIERARCHY, PARENT_ID, "0")
+        .text(FOLDER_HIERARCHY, DISPLAY_NAME, "Projects")
+        .text(FOLDER_HIERARCHY, TYPE, "12")
+        .done();
+    let created = other.call("FolderCreate", create).await;
+    assert_eq!(created.child_text("Status").as_deref(), Some("1"));
+    let ((status, _), took) = waiting.await.unwrap();
+    assert_eq!(status, "7");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+
+    // Until dev1 has done its FolderSync, every Ping is 7; after it, not.
+    let mut device = Device::of(&server, "14.1", "alice", "dev1");
+    device.policy_key = policy_key;
+    let response = device
+        .call("Ping", ping(Some("1"), &[("2", "Email")]))
+        .await;
+    assert_eq!(outcome(&response).0, "7");
+    let response = device.call("FolderSync", folder_sync_request("1")).await;
+    device.key = response.child_text("SyncKey").unwrap();
+    let response = device
+        .call("Ping", ping(Some("1"), &[("2", "Email")]))
+        .await;
+    assert_eq!(outcome(&response).0, "1");
+}
+
+#[tokio::test]
+async fn a_quiet_interval_expires_with_status_1() {
+    let server = quick_server().await;
+    let device = ready(&server, "14.1", "dev1").await;
+    // Drafts (2) and Sent Items (4) are empty and never synced: no changes.
+    let started = Instant::now();
+    let response = device
+        .call("Ping", ping(Some("1"), &[("2", "Email"), ("4", "Email")]))
+        .await;
+    let took = started.elapsed();
+    assert_eq!(outcome(&response), ("1".to_string(), vec![]));
+    assert!(took >= Duration::from_millis(900), "{took:?}");
+    assert!(took < Duration::from_secs(5), "{took:?}");
+}
+
+#[tokio::test]
+async fn pending_changes_answer_status_2_at_once() {
+    let server = quick_server().await;
+    let device = ready(&server, "12.1", "dev1").await;
+    // The Inbox holds messages the device was never sent; Drafts is empty.
+    let started = Instant::now();
+    let response = device
+        .call("Ping", ping(Some("30"), &[("2", "Email"), ("1", "Email")]))
+        .await;
+    assert_eq!(outcome(&response), ("2".to_string(), vec!["1".to_string()]));
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // Once synced, the Inbox is quiet.
+    sync_fully(&device, "1").await;
+    let response = device
+        .call("Ping", ping(Some("1"), &[("1", "Email")]))
+        .await;
+    assert_eq!(outcome(&response).0, "1");
+}
+
+#[tokio::test]
+async fn a_sync_add_from_another_device_wakes_the_ping() {
+    let server = quick_server().await;
+    let device = ready(&server, "14.1", "dev1").await;
+    sync_fully(&device, "8").await;
+    let waiting = spawn_ping(
+        device,
+        ping(Some("30"), &[("8", "Contacts"), ("2", "Email")]),
+    );
+    settle().await;
+    let other = ready(&server, "14.1", "dev2").await;
+    let key = sync_fully(&other, "8").await;
+    add_contact(&other, &key, "8", "Zoe").await;
+    let ((status, folders), took) = waiting.await.unwrap();
+    assert_eq!((status.as_str(), folders), ("2", vec!["8".to_string()]));
+    assert!(took >= Duration::from_millis(250), "it waited: {took:?}");
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+#[tokio::test]
+async fn a_server_side_change_wakes_the_ping() {
+    let server = quick_server().await;
+    let device = ready(&server, "14.1", "dev1").await;
+    sync_fully(&device, "1").await;
+    let waiting = spawn_ping(device, ping(Some("30"), &[("1", "Email")]));
+    settle().await;
+    let (status, _) = hook(
+        &server,
+        "/_eastest/items/change?item=1:1",
+        "<email:Subject>Changed on the server</email:Subject><email:Read>1</email:Read>",
+    )
+    .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let ((status, folders), took) = waiting.await.unwrap();
+    assert_eq!((status.as_str(), folders), ("2", vec!["1".to_string()]));
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+#[tokio::test]
+async fn a_delivered_message_wakes_the_ping() {
+    let server = quick_server().await;
+    let device = ready(&server, "16.1", "dev1").await;
+    sync_fully(&device, "1").await;
+    let waiting = spawn_ping(device, ping(Some("30"), &[("1", "Email"), ("2", "Email")]));
+    settle().await;
+    let (status, server_id) = hook(
+        &server,
+        "/_eastest/deliver",
+        "From: Bob <bob@eastest.invalid>\r\nTo: Alice <alice@eastest.invalid>\r\n\
+         Subject: Ping me\r\n\r\nHello\r\n",
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    assert!(server_id.starts_with("1:"), "{server_id}");
+    let ((status, folders), took) = waiting.await.unwrap();
+    assert_eq!((status.as_str(), folders), ("2", vec!["1".to_string()]));
+    assert!(took < Duration::from_secs(10), "{took:?}");
+}
+
+#[tokio::test]
+async fn a_change_in_an_unwatched_folder_does_not_wake_the_ping() {
+    let server = quick_server().await;
+    let device = ready(&server, "14.1", "dev1").await;
+    sync_fully(&device, "8").await;
+    let waiting = spawn_ping(device, ping(Some("2"), &[("8", "Contacts")]));
+    settle().await;
+    let (status, _) = hook(
+        &server,
+        "/_eastest/items?folder=9",
+        "<notes:Subject>Not watched</notes:Subject>",
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let (status, _) = hook(
+        &server,
+        "/_eastest/deliver",
+        "Subject: Inbox is not watched either\r\n\r\nx",
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let ((status, folders), took) = waiting.await.unwrap();
+    assert_eq!((status.as_str(), folders), ("1", vec![]));
+    assert!(took >= Duration::from_millis(1900), "{took:?}");
+}
+
+#[tokio::test]
+async fn an_empty_or_partial_ping_reuses_the_cached_parameters() {
+    let server = quick_server().await;
+    let device = ready(&server, "14.1", "dev1").await;
+    let response = device
+        .call("Ping", ping(Some("1"), &[("2", "Email")]))
+        .await;
+    assert_eq!(outcome(&response).0, "1");
+    // An empty body: the same interval and folders.
+    let started = Instant::now();
+    let response = device.call("Ping", Vec::new()).await;
+    assert_eq!(outcome(&response).0, "1");
+    assert!(started.elapsed() >= Duration::from_millis(900));
+    // A message in Drafts: the cached Ping now reports it.
+    let (status, _) = hook(
+        &server,
+        "/_eastest/items?folder=2",
+        "<email:Subject>Draft</email:Subject>",
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    let response = device.call("Ping", Vec::new()).await;
+    assert_eq!(outcome(&response), ("2".to_string(), vec!["2".to_string()]));
+    // New folders with the cached interval: Sent Items is quiet.
+    let started = Instant::now();
+    let response = device.call("Ping", ping(None, &[("4", "Email")])).await;
+    assert_eq!(outcome(&response).0, "1");
+    assert!(started.elapsed() < Duration::from_secs(5));
+    // ... and those folders are cached in turn.
+    let response = device.call("Ping", ping(Some("1"), &[])).await;
+    assert_eq!(outcome(&response), ("1".to_string(), vec![]));
+}
+
+#[tokio::test]
+async fn concurrent_pings_each_wake() {
+    let server = quick_server().await;
+    let mut waiting = Vec::new();
+    for id in ["dev1", "dev2", "dev3"] {
+        let device = ready(&server, "14.1", id).await;
+        sync_fully(&device, "8").await;
+        waiting.push(spawn_ping(device, ping(Some("30"), &[("8", "Contacts")])));
+    }
+    settle().await;
+    let (status, _) = hook(
+        &server,
+        "/_eastest/items?folder=8",
+        "<contacts:FileAs>New, Contact</contacts:FileAs>",
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED);
+    for ping in waiting {
+        let ((status, folders), took) = ping.await.unwrap();
+        assert_eq!((status.as_str(), folders), ("2", vec!["8".to_string()]));
+        assert!(took < Duration::from_secs(10), "{took:?}");
+    }
+}
