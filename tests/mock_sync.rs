@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use common::{Device, folder_sync_request, start};
+use common::{Device, W, folder_sync_request, start};
 use eastest::mock::{MockConfig, MockServer};
 use eastest::wbxml::{DecodeOptions, Element, ProtocolVersion};
 use reqwest::StatusCode;
@@ -23,7 +23,6 @@ const NOTES: u8 = 23;
 const BASE: u8 = 17;
 
 // AirSync tokens.
-const SYNC: u8 = 0x05;
 const ADD: u8 = 0x07;
 const CHANGE: u8 = 0x08;
 const DELETE: u8 = 0x09;
@@ -55,58 +54,6 @@ const LAST_NAME: u8 = 0x29;
 const BODY_PREFERENCE: u8 = 0x05;
 const TYPE: u8 = 0x06;
 const TRUNCATION_SIZE: u8 = 0x07;
-
-/// A WBXML body written token by token, switching code pages as needed.
-struct W {
-    bytes: Vec<u8>,
-    page: u8,
-}
-
-impl W {
-    fn sync() -> W {
-        W {
-            bytes: vec![0x03, 0x01, 0x6A, 0x00, 0x00, AIRSYNC, SYNC | 0x40],
-            page: AIRSYNC,
-        }
-    }
-    fn page(&mut self, page: u8) {
-        if page != self.page {
-            self.bytes.extend_from_slice(&[0x00, page]);
-            self.page = page;
-        }
-    }
-    fn open(mut self, page: u8, token: u8) -> W {
-        self.page(page);
-        self.bytes.push(token | 0x40);
-        self
-    }
-    fn empty(mut self, page: u8, token: u8) -> W {
-        self.page(page);
-        self.bytes.push(token);
-        self
-    }
-    fn text(mut self, page: u8, token: u8, text: &str) -> W {
-        self.page(page);
-        self.bytes.push(token | 0x40);
-        self.bytes.push(0x03);
-        self.bytes.extend_from_slice(text.as_bytes());
-        self.bytes.extend_from_slice(&[0x00, 0x01]);
-        self
-    }
-    fn end(mut self) -> W {
-        self.bytes.push(0x01);
-        self
-    }
-    fn done(self) -> Vec<u8> {
-        self.end().bytes
-    }
-    /// `<Collection><SyncKey>key</SyncKey><CollectionId>id</CollectionId>`, left open.
-    fn collection(self, key: &str, id: &str) -> W {
-        self.open(AIRSYNC, COLLECTION)
-            .text(AIRSYNC, SYNC_KEY, key)
-            .text(AIRSYNC, COLLECTION_ID, id)
-    }
-}
 
 /// A Sync of one collection with nothing else.
 fn plain_sync(key: &str, id: &str) -> Vec<u8> {
@@ -310,7 +257,10 @@ async fn every_class_comes_down_after_key_zero() {
             assert_eq!(status_of(c), "1", "{version} {id}");
             let got = commands(c);
             assert_eq!(got.len(), count, "{version} folder {id}");
-            assert!(got.iter().all(|(cmd, sid)| cmd == "Add" && sid.starts_with(&format!("{id}:"))));
+            assert!(
+                got.iter()
+                    .all(|(cmd, sid)| cmd == "Add" && sid.starts_with(&format!("{id}:")))
+            );
             let new_key = key_of(c);
             assert_ne!(new_key, key, "sending items changes the key");
             let data = application_data(c, &got[0].1);
@@ -397,7 +347,10 @@ async fn client_changes_reach_other_devices_and_never_echo() {
         )
         .await;
     let c = only_collection(&r);
-    assert!(c.child("Responses").is_none(), "a successful Change has no response");
+    assert!(
+        c.child("Responses").is_none(),
+        "a successful Change has no response"
+    );
     let ka = key_of(c);
     let r = b.call("Sync", plain_sync(&kb, "8")).await;
     let c = only_collection(&r);
@@ -437,7 +390,11 @@ async fn sync_keys_follow_the_state_machine() {
     let r = a.call("Sync", plain_sync("999999", "8")).await;
     assert_eq!(status_of(only_collection(&r)), "3");
     let r = a.call("Sync", plain_sync(&k1, "8")).await;
-    assert_eq!(status_of(only_collection(&r)), "3", "state dropped after Status 3");
+    assert_eq!(
+        status_of(only_collection(&r)),
+        "3",
+        "state dropped after Status 3"
+    );
 
     // Start over; the response to an Add is "lost": the client resends
     // with the previous key.
@@ -445,7 +402,10 @@ async fn sync_keys_follow_the_state_machine() {
     let (_, k2) = drain(&a, "8", k1).await;
     let (id, k3) = add_contact(&a, &k2, "lost-1", "Lost").await;
     let (again, k3b) = add_contact(&a, &k2, "lost-1", "Lost").await;
-    assert_eq!(again, id, "the resend gets the same ServerId, not a duplicate");
+    assert_eq!(
+        again, id,
+        "the resend gets the same ServerId, not a duplicate"
+    );
     assert_ne!(k3b, k3);
     // The superseded key is dead now.
     let r = a.call("Sync", plain_sync(&k3, "8")).await;
@@ -508,10 +468,16 @@ async fn supported_decides_what_a_change_may_leave_out() {
     let mut kr = init(&reader, "8").await;
     (_, kr) = drain(&reader, "8", kr).await;
 
-    // (supported list, properties the change omits that must survive)
-    let cases: [(Option<&[u8]>, &[&str], &[&str]); 3] = [
+    // (the Supported list (tokens), properties the change omits that must
+    // survive, those that must be deleted)
+    type Case<'a> = (Option<&'a [u8]>, &'a [&'a str], &'a [&'a str]);
+    let cases: [Case; 3] = [
         (None, &[], &["FirstName", "LastName", "JobTitle"]),
-        (Some(&[JOB_TITLE]), &["FirstName", "LastName"], &["JobTitle"]),
+        (
+            Some(&[JOB_TITLE]),
+            &["FirstName", "LastName"],
+            &["JobTitle"],
+        ),
         (Some(&[]), &["FirstName", "LastName", "JobTitle"], &[]),
     ];
     for (n, (supported, kept, gone)) in cases.into_iter().enumerate() {
@@ -542,10 +508,16 @@ async fn supported_decides_what_a_change_may_leave_out() {
         let names = property_names(application_data(c, &id));
         assert!(names.contains(&"FileAs".to_string()));
         for k in kept {
-            assert!(names.contains(&k.to_string()), "case {n}: {k} kept in {names:?}");
+            assert!(
+                names.contains(&k.to_string()),
+                "case {n}: {k} kept in {names:?}"
+            );
         }
         for g in gone {
-            assert!(!names.contains(&g.to_string()), "case {n}: {g} deleted in {names:?}");
+            assert!(
+                !names.contains(&g.to_string()),
+                "case {n}: {g} deleted in {names:?}"
+            );
         }
     }
 }
@@ -640,7 +612,10 @@ async fn missing_items_are_status_8() {
         .call("Sync", change_contact(&key, "8:9999", &[(FILE_AS, "x")]))
         .await;
     let c = only_collection(&r);
-    let change = c.child("Responses").and_then(|r| r.child("Change")).unwrap();
+    let change = c
+        .child("Responses")
+        .and_then(|r| r.child("Change"))
+        .unwrap();
     assert_eq!(change.child_text("Status").as_deref(), Some("8"));
     let body = W::sync()
         .open(AIRSYNC, COLLECTIONS)
@@ -660,7 +635,11 @@ async fn missing_items_are_status_8() {
     let responses = only_collection(&r).child("Responses").unwrap();
     for name in ["Fetch", "Delete"] {
         assert_eq!(
-            responses.child(name).unwrap().child_text("Status").as_deref(),
+            responses
+                .child(name)
+                .unwrap()
+                .child_text("Status")
+                .as_deref(),
             Some("8"),
             "{name}"
         );
@@ -676,7 +655,11 @@ async fn hierarchy_and_request_level_statuses() {
     assert_eq!(r.child_text("Status").as_deref(), Some("12"));
     device.call("FolderSync", folder_sync_request("0")).await;
     let r = device.call("Sync", plain_sync("0", "4711")).await;
-    assert_eq!(r.child_text("Status").as_deref(), Some("12"), "unknown folder");
+    assert_eq!(
+        r.child_text("Status").as_deref(),
+        Some("12"),
+        "unknown folder"
+    );
     // An empty Sync with nothing cached: 13.
     let fresh = provisioned(&server, "14.1", "fresh").await;
     let r = fresh.call("Sync", Vec::new()).await;
@@ -882,7 +865,10 @@ async fn read_state_and_flags_sync_and_deletes_move_to_deleted_items() {
 
 /// A compact EAS date `days` days from now.
 fn days_from_now(days: i64) -> String {
-    let now = SystemTime::now().duration_since(UNIX_EPOCH).unwrap().as_secs() as i64;
+    let now = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs() as i64;
     let t = now + days * 86_400;
     let (d, s) = (t.div_euclid(86_400), t.rem_euclid(86_400));
     // Civil date from days since the epoch (Howard Hinnant's algorithm).
@@ -956,7 +942,10 @@ async fn filter_type_limits_calendar_items_by_their_end() {
     let (got, _) = drain(&reader, "7", key_of(only_collection(&r))).await;
     let ids: Vec<&str> = got.iter().map(|(_, id)| id.as_str()).collect();
     assert!(ids.contains(&recent.as_str()), "{ids:?}");
-    assert!(ids.contains(&"7:4"), "the recurring meeting is always in: {ids:?}");
+    assert!(
+        ids.contains(&"7:4"),
+        "the recurring meeting is always in: {ids:?}"
+    );
     assert!(!ids.contains(&old.as_str()), "{ids:?}");
     // Without a filter, the old event comes too.
     let (all, _) = drain(&writer, "7", prime(&writer, "7").await).await;

@@ -4,7 +4,9 @@ use std::net::SocketAddr;
 use std::path::PathBuf;
 
 use clap::Args;
-use eastest::mock::{Account, MockConfig, MockServer, parse_accounts};
+use eastest::mock::{
+    Account, DATA_FILE_NAME, MockConfig, MockServer, PersistError, parse_accounts,
+};
 
 use super::CliError;
 
@@ -26,6 +28,12 @@ pub struct ServeArgs {
     /// mailbox. For test labs only.
     #[arg(long)]
     test_hooks: bool,
+    /// Keep mailboxes, devices' protocol state and user settings in a
+    /// database in DIR (created if missing), so that a restart, even a
+    /// crash, loses nothing acknowledged. Without it, state lives in memory
+    /// and is gone at exit.
+    #[arg(long, value_name = "DIR")]
+    data: Option<PathBuf>,
 }
 
 pub fn run(args: ServeArgs) -> Result<(), CliError> {
@@ -44,14 +52,23 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         accounts,
         require_provisioning: !args.no_provisioning,
         test_hooks: args.test_hooks,
+        data_dir: args.data.clone(),
         ..MockConfig::default()
     };
     let runtime = tokio::runtime::Runtime::new()
         .map_err(|e| CliError::usage(format!("cannot start the async runtime: {e}")))?;
     runtime.block_on(async {
-        let server = MockServer::start(config.clone())
-            .await
-            .map_err(|e| CliError::usage(format!("cannot listen on {}: {e}", args.listen)))?;
+        let server = MockServer::start(config.clone()).await.map_err(|e| {
+            // A data directory that cannot be used is reported as such (the
+            // message names the database file), not as a listening problem.
+            match e
+                .get_ref()
+                .and_then(|inner| inner.downcast_ref::<PersistError>())
+            {
+                Some(persist) => CliError::usage(persist.to_string()),
+                None => CliError::usage(format!("cannot listen on {}: {e}", args.listen)),
+            }
+        })?;
         println!("eastest mock EAS server: {}", server.url());
         let versions: Vec<&str> = config.versions.iter().map(|v| v.as_str()).collect();
         println!("protocol versions: {}", versions.join(", "));
@@ -63,10 +80,26 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
                 println!("account: {}", a.user);
             }
         }
+        match &args.data {
+            Some(dir) => println!("data: {}", dir.join(DATA_FILE_NAME).display()),
+            None => println!("data: in memory (lost at exit; keep it with --data DIR)"),
+        }
+        // The Ctrl-C handler is installed when the future is first polled:
+        // poll it once before inviting Ctrl-C, or an early SIGINT would kill
+        // the process without a clean stop.
+        let ctrl_c = tokio::signal::ctrl_c();
+        tokio::pin!(ctrl_c);
+        let early = tokio::select! {
+            biased;
+            r = &mut ctrl_c => Some(r),
+            () = std::future::ready(()) => None,
+        };
         println!("stop with Ctrl-C");
-        tokio::signal::ctrl_c()
-            .await
-            .map_err(|e| CliError::usage(format!("cannot wait for Ctrl-C: {e}")))?;
+        let stopped = match early {
+            Some(r) => r,
+            None => ctrl_c.await,
+        };
+        stopped.map_err(|e| CliError::usage(format!("cannot wait for Ctrl-C: {e}")))?;
         println!("stopping");
         server.shutdown().await;
         Ok(())

@@ -25,9 +25,6 @@ pub struct Ctx<'a> {
     /// The raw request body (after gzip), for the commands whose body is
     /// not WBXML: SendMail, SmartReply, SmartForward in 12.1 (MIME).
     pub body: &'a [u8],
-    /// Every account's user name, for commands that reach other mailboxes
-    /// (SendMail delivery) or the directory (Search GAL).
-    pub users: &'a [String],
 }
 
 #[cfg(test)]
@@ -52,7 +49,6 @@ impl<'a> Ctx<'a> {
             heartbeat_range: (60, 3540),
             query,
             body: &[],
-            users: &[],
         }
     }
 }

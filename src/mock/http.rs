@@ -178,7 +178,6 @@ async fn handle_post(
         heartbeat_range: shared.config.heartbeat_range,
         query: &query,
         body: &body,
-        users: &shared.users,
     };
     // Failures that the command reports: HTTP 4xx/5xx up to 12.1, a Status
     // element from 14.0 on (MS-ASCMD 2.2.2: common status codes).

@@ -16,7 +16,7 @@ use crate::wbxml::{Element, EncodeOptions, Node, ProtocolVersion, code_page_by_u
 use super::xml::XmlOut;
 
 /// The class of an item (MS-ASCMD 2.2.3.27): decided by its folder's type.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, serde::Serialize, serde::Deserialize)]
 pub enum Class {
     Email,
     Calendar,
@@ -66,12 +66,13 @@ impl Class {
 }
 
 /// One item.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Item {
     /// `FOLDER:N`, unique within the mailbox and never reused.
     pub server_id: String,
     pub class: Class,
     /// The `ApplicationData` children, in order.
+    #[serde(with = "super::persist::elements")]
     pub data: Vec<Element>,
     /// The mailbox revision of the item's last change: a device whose view
     /// holds an older one has not seen the change.
@@ -84,11 +85,12 @@ pub struct Item {
 }
 
 /// The content of one attachment.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Attachment {
     /// The `airsyncbase:FileReference` (GetAttachment's `AttachmentName`).
     pub file_reference: String,
     pub content_type: String,
+    #[serde(with = "super::persist::base64_bytes")]
     pub content: Vec<u8>,
 }
 
@@ -166,7 +168,7 @@ pub fn exists_in(namespace: &str, name: &str, version: ProtocolVersion) -> bool 
 }
 
 /// How the client wants bodies (the collection's or request's `Options`).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BodyOptions {
     /// `airsyncbase:BodyPreference`s in the client's order.
     pub preferences: Vec<BodyPreference>,
@@ -175,7 +177,7 @@ pub struct BodyOptions {
 }
 
 /// One `airsyncbase:BodyPreference` (MS-ASAIRS 2.2.2.7).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BodyPreference {
     /// 1 plain text, 2 HTML, 3 RTF, 4 MIME.
     pub kind: u8,
@@ -284,6 +286,10 @@ pub fn for_version(element: &Element, version: ProtocolVersion) -> Option<Elemen
     if !exists_in(element.namespace, &element.name, version) {
         return None;
     }
+    // `calendar:UID` exists on its page in every version, but inside an
+    // `email:MeetingRequest` only from 16.0 on (before, the meeting is named
+    // by `email:GlobalObjId`).
+    let in_meeting_request = element.namespace == "Email" && element.name == "MeetingRequest";
     Some(Element {
         namespace: element.namespace,
         name: element.name.clone(),
@@ -291,6 +297,14 @@ pub fn for_version(element: &Element, version: ProtocolVersion) -> Option<Elemen
             .children
             .iter()
             .filter_map(|n| match n {
+                Node::Element(e)
+                    if in_meeting_request
+                        && version < ProtocolVersion::V16_0
+                        && e.namespace == "Calendar"
+                        && e.name == "UID" =>
+                {
+                    None
+                }
                 Node::Element(e) => for_version(e, version).map(Node::Element),
                 other => Some(other.clone()),
             })
@@ -427,15 +441,19 @@ mod tests {
         )
         .unwrap();
         assert_eq!(data.len(), 2);
-        assert_eq!((data[0].namespace, data[0].text().as_str()), ("Contacts", "Doe, Jane"));
+        assert_eq!(
+            (data[0].namespace, data[0].text().as_str()),
+            ("Contacts", "Doe, Jane")
+        );
         assert!(parse_application_data("<contacts:NoSuchTag>x</contacts:NoSuchTag>").is_err());
     }
 
     #[test]
     fn version_pruning_drops_what_the_version_lacks() {
-        let data =
-            parse_application_data("<email:Subject>s</email:Subject><email2:LastVerbExecuted>1</email2:LastVerbExecuted>")
-                .unwrap();
+        let data = parse_application_data(
+            "<email:Subject>s</email:Subject><email2:LastVerbExecuted>1</email2:LastVerbExecuted>",
+        )
+        .unwrap();
         assert!(for_version(&data[0], ProtocolVersion::V12_1).is_some());
         assert!(for_version(&data[1], ProtocolVersion::V12_1).is_none());
         assert!(for_version(&data[1], ProtocolVersion::V14_0).is_some());

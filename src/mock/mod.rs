@@ -31,10 +31,18 @@
 //! |---|---|
 //! | `POST /_eastest/remote-wipe?device=ID[&account-only=1]` | marks the user's device `ID` for remote wipe (account-only: 16.1 devices only) |
 //! | `POST /_eastest/reset` | puts the user's mailbox, settings and all their devices' state back to the initial state |
+//! | `POST /_eastest/items?folder=ID` | adds an item to folder `ID`, of the folder's class; the body is its properties, the children of `ApplicationData` in eastest's XML form (`<email:Subject>Hi</email:Subject>`, prefixes `email:`, `email2:`, `calendar:`, `contacts:`, `contacts2:`, `tasks:`, `notes:`, `airsyncbase:`); 201 with the new ServerId as the body |
+//! | `POST /_eastest/items/change?item=SERVERID` | replaces the item's properties with the body's (same form): a server-side change every device sees |
+//! | `POST /_eastest/items/delete?item=SERVERID` | deletes the item on the server |
+//! | `POST /_eastest/deliver` | delivers the body, a raw single-part text RFC 822 message, to the Inbox as an unread message (From, To, Cc, Subject, Date as `DateReceived`, the body, the MIME source kept); 201 with the new ServerId as the body |
 //!
-//! Answers: 204 on success, 404 for a device the user does not have (one
-//! that never sent a request), 400 for bad parameters, 401 without valid
-//! credentials; errors carry a short text reason.
+//! Item changes wake the user's waiting Ping and Sync requests like any
+//! other change. Answers: 204 (201 for the routes that create an item) on
+//! success, 404 for a device, folder or item the user does not have (a
+//! device that never sent a request), 400 for bad parameters or a body the
+//! route cannot use (not UTF-8, not in the form above, properties of
+//! another class, a multipart message), 401 without valid credentials,
+//! 413 for a body above `max_body_bytes`; errors carry a short text reason.
 //!
 //! ```no_run
 //! # async fn demo() -> std::io::Result<()> {
@@ -58,7 +66,9 @@ mod itemoperations;
 mod items;
 mod mail;
 mod meetingresponse;
+mod mime;
 mod moveitems;
+mod persist;
 mod ping;
 mod provision;
 mod resolverecipients;
@@ -79,6 +89,7 @@ use tokio::task::JoinHandle;
 
 pub use accounts::{Account, AccountsError, parse_accounts};
 pub use http::PATH;
+pub use persist::{FILE_NAME as DATA_FILE_NAME, PersistError};
 pub use provision::POLICY_TYPE;
 
 use crate::wbxml::{ProtocolVersion, VersionSet};
@@ -104,6 +115,11 @@ pub struct MockConfig {
     /// 60 to 3540). Outside it, Ping answers Status 5 and Sync Status 14,
     /// with the nearest limit. Tests lower the minimum to see expiry quickly.
     pub heartbeat_range: (u32, u32),
+    /// Keep the state (mailboxes, devices' protocol state, user settings)
+    /// in the database [`DATA_FILE_NAME`] in this directory, created if
+    /// missing, and load it at start: a restart, even a crash, then loses
+    /// nothing that was acknowledged. `None` (the default): in memory only.
+    pub data_dir: Option<std::path::PathBuf>,
 }
 
 impl Default for MockConfig {
@@ -116,6 +132,7 @@ impl Default for MockConfig {
             max_body_bytes: 16 * 1024 * 1024,
             test_hooks: false,
             heartbeat_range: (60, 3540),
+            data_dir: None,
         }
     }
 }
@@ -124,8 +141,6 @@ impl Default for MockConfig {
 struct Shared {
     config: MockConfig,
     store: state::Store,
-    /// Every account's user name.
-    users: Vec<String>,
 }
 
 /// A running mock server. Dropping it without [`MockServer::shutdown`] stops
@@ -134,18 +149,27 @@ pub struct MockServer {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<io::Result<()>>,
+    /// With a data directory: to see when the last request's state, and
+    /// with it the open database, is gone.
+    shared: Option<std::sync::Weak<Shared>>,
 }
 
 impl MockServer {
-    /// Binds and starts serving in the background of the current tokio runtime.
+    /// Loads the data directory if any, binds and starts serving in the
+    /// background of the current tokio runtime. A data directory that cannot
+    /// be used fails with an error wrapping a [`PersistError`] (before
+    /// binding).
     pub async fn start(config: MockConfig) -> io::Result<MockServer> {
+        let store = state::Store::open(&config.accounts, config.data_dir.as_deref())
+            .map_err(io::Error::other)?;
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared {
-            store: state::Store::new(&config.accounts),
-            users: config.accounts.iter().map(|a| a.user.clone()).collect(),
-            config,
-        });
+        let shared = Arc::new(Shared { store, config });
+        let weak = shared
+            .config
+            .data_dir
+            .is_some()
+            .then(|| Arc::downgrade(&shared));
         let app = http::router(shared);
         let (stop, stopped) = oneshot::channel::<()>();
         let task = tokio::spawn(async move {
@@ -159,6 +183,7 @@ impl MockServer {
             addr,
             stop: Some(stop),
             task,
+            shared: weak,
         })
     }
 
@@ -172,11 +197,19 @@ impl MockServer {
         format!("http://{}{}", self.addr, PATH)
     }
 
-    /// Stops accepting connections, lets requests in flight finish, and waits.
+    /// Stops accepting connections, lets requests in flight finish, and
+    /// waits; with a data directory, also (up to 5 s) until the database is
+    /// closed, so that a new server can open it at once.
     pub async fn shutdown(mut self) {
         if let Some(stop) = self.stop.take() {
             let _ = stop.send(());
         }
         let _ = (&mut self.task).await;
+        for _ in 0..250 {
+            if self.shared.as_ref().is_none_or(|s| s.strong_count() == 0) {
+                break;
+            }
+            tokio::time::sleep(std::time::Duration::from_millis(20)).await;
+        }
     }
 }

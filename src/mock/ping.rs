@@ -88,7 +88,7 @@ pub const MAX_FOLDERS: usize = 300;
 
 /// What a device's last accepted Ping asked for, for a Ping without a body
 /// or without some of its parameters (MS-ASCMD 2.2.3.88.1, 2.2.3.75.2).
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct PingCache {
     /// `HeartbeatInterval`, in seconds.
     pub interval: Option<u32>,
@@ -97,7 +97,7 @@ pub struct PingCache {
 }
 
 /// One `Folder` of a Ping request.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct WatchedFolder {
     pub id: String,
     pub class: Class,

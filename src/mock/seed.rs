@@ -32,13 +32,7 @@ pub fn fill(mailbox: &mut Mailbox) {
     }
 }
 
-type Seed = (
-    &'static str,
-    Class,
-    String,
-    Option<String>,
-    Vec<Attachment>,
-);
+type Seed = (&'static str, Class, String, Option<String>, Vec<Attachment>);
 
 fn seed() -> Vec<Seed> {
     vec![
@@ -85,9 +79,9 @@ fn seed() -> Vec<Seed> {
                  <calendar:Subject>Team stand-up</calendar:Subject>\
                  <calendar:UID>040000008200E00074C5B7101A82E0080000000001</calendar:UID>\
                  <calendar:OrganizerName>Alice</calendar:OrganizerName>\
-                 <calendar:OrganizerEmail>alice@eastest.invalid</calendar:OrganizerEmail>\
+                 <calendar:OrganizerEmail>alice@example.test</calendar:OrganizerEmail>\
                  <calendar:Attendees>\
-                   <calendar:Attendee><calendar:Email>bob@eastest.invalid</calendar:Email>\
+                   <calendar:Attendee><calendar:Email>bob@example.test</calendar:Email>\
                    <calendar:Name>Bob</calendar:Name><calendar:AttendeeStatus>3</calendar:AttendeeStatus>\
                    <calendar:AttendeeType>1</calendar:AttendeeType></calendar:Attendee>\
                    <calendar:Attendee><calendar:Email>carol@example.test</calendar:Email>\
@@ -235,7 +229,7 @@ fn email(
     text: &str,
     attachment: Option<(&str, &str, &[u8])>,
 ) -> Seed {
-    let to = "Alice <alice@eastest.invalid>";
+    let to = "Alice <alice@example.test>";
     let escaped_from = from.replace('<', "&lt;").replace('>', "&gt;");
     let escaped_to = to.replace('<', "&lt;").replace('>', "&gt;");
     let mut xml = format!(
@@ -297,11 +291,11 @@ fn email(
 
 /// A 1x1 transparent PNG, for a contact's picture.
 const TINY_PNG: &[u8] = &[
-    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44,
-    0x52, 0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F,
-    0x15, 0xC4, 0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00,
-    0x01, 0x00, 0x00, 0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49,
-    0x45, 0x4E, 0x44, 0xAE, 0x42, 0x60, 0x82,
+    0x89, 0x50, 0x4E, 0x47, 0x0D, 0x0A, 0x1A, 0x0A, 0x00, 0x00, 0x00, 0x0D, 0x49, 0x48, 0x44, 0x52,
+    0x00, 0x00, 0x00, 0x01, 0x00, 0x00, 0x00, 0x01, 0x08, 0x06, 0x00, 0x00, 0x00, 0x1F, 0x15, 0xC4,
+    0x89, 0x00, 0x00, 0x00, 0x0A, 0x49, 0x44, 0x41, 0x54, 0x78, 0x9C, 0x63, 0x00, 0x01, 0x00, 0x00,
+    0x05, 0x00, 0x01, 0x0D, 0x0A, 0x2D, 0xB4, 0x00, 0x00, 0x00, 0x00, 0x49, 0x45, 0x4E, 0x44, 0xAE,
+    0x42, 0x60, 0x82,
 ];
 
 /// The MS-ASDTYPE TimeZone blob (172 bytes, base64) of Central European
@@ -328,7 +322,10 @@ pub fn time_zone_blob(
 ) -> String {
     let mut blob = Vec::with_capacity(172);
     blob.extend_from_slice(&bias.to_le_bytes());
-    for (name, date, extra_bias) in [(standard.0, standard.1, 0), (daylight.0, daylight.1, daylight_bias)] {
+    for (name, date, extra_bias) in [
+        (standard.0, standard.1, 0),
+        (daylight.0, daylight.1, daylight_bias),
+    ] {
         let mut units: Vec<u16> = name.encode_utf16().take(31).collect();
         units.resize(32, 0);
         for u in units {

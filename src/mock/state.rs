@@ -1,19 +1,24 @@
 //! The mock's state: each user's mailbox and each device's protocol state.
 //!
-//! In memory for now; a persistent store (`--data DIR`) is still to come.
+//! In memory by default; with a data directory (`--data DIR`,
+//! `MockConfig::data_dir`) every change is also written through to disk
+//! before the method making it returns (see [`super::persist`]).
 
 use std::collections::{BTreeMap, HashMap};
+use std::path::Path;
 use std::sync::Mutex;
 
+use serde::{Deserialize, Serialize};
 use tokio::sync::watch;
 
 use super::accounts::Account;
 use super::items::{Class, Item};
+use super::persist::{Change, Persist, PersistError};
 use super::sync::SyncCollection;
 use crate::wbxml::ProtocolVersion;
 
 /// A folder of a mailbox (MS-ASCMD FolderSync `Add`).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Folder {
     pub server_id: String,
     /// `0` for a top-level folder.
@@ -60,7 +65,7 @@ pub fn subtree(folders: &[Folder], id: &str) -> Vec<String> {
 }
 
 /// One user's mailbox.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct Mailbox {
     pub folders: Vec<Folder>,
     /// The number behind the next ServerId handed out; ServerIds are never
@@ -107,13 +112,6 @@ impl Mailbox {
             revision: 0,
         };
         super::seed::fill(&mut mailbox);
-        mailbox
-    }
-
-    /// An empty mailbox with the standard folders (no seed items).
-    pub fn empty() -> Mailbox {
-        let mut mailbox = Mailbox::standard();
-        mailbox.items.clear();
         mailbox
     }
 
@@ -199,7 +197,10 @@ impl Mailbox {
         self.next_item_id += 1;
         item.server_id = server_id.clone();
         item.modseq = self.touch();
-        self.items.entry(folder_id.to_string()).or_default().push(item);
+        self.items
+            .entry(folder_id.to_string())
+            .or_default()
+            .push(item);
         server_id
     }
 
@@ -222,7 +223,7 @@ impl Mailbox {
 }
 
 /// Where a device is in the two-phase Provision handshake (MS-ASPROV 3.1.5.1).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default, Serialize, Deserialize)]
 pub struct PolicyState {
     /// The temporary key handed out in phase one, awaiting acknowledgement.
     pub temporary: Option<u32>,
@@ -231,7 +232,7 @@ pub struct PolicyState {
 }
 
 /// What the server remembers of one device (user + DeviceId).
-#[derive(Debug, Clone, Default)]
+#[derive(Debug, Clone, Default, Serialize, Deserialize)]
 pub struct DeviceState {
     pub policy: PolicyState,
     /// The FolderSync key last handed out; `None` before the first FolderSync.
@@ -248,6 +249,7 @@ pub struct DeviceState {
     /// acknowledges it with a successful Provision `RemoteWipe` status.
     pub wipe: Option<Wipe>,
     /// The protocol version of the device's last request.
+    #[serde(with = "super::persist::option_version")]
     pub last_version: Option<ProtocolVersion>,
     /// Sync state per collection (CollectionId) the device initialised.
     pub collections: HashMap<String, SyncCollection>,
@@ -264,7 +266,7 @@ pub struct DeviceState {
 }
 
 /// A pending remote wipe (MS-ASPROV 3.2.5.1.2).
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize, Deserialize)]
 pub enum Wipe {
     /// Wipe the whole device (`RemoteWipe`).
     Device,
@@ -273,7 +275,8 @@ pub enum Wipe {
 }
 
 /// All mutable state, behind one lock: requests are short and never wait
-/// while holding it.
+/// while holding it (with a data directory, a change's disk write happens
+/// under the lock too, so writes reach the disk in the order of the changes).
 #[derive(Debug, Default)]
 pub struct Store {
     inner: Mutex<StoreInner>,
@@ -287,6 +290,8 @@ struct StoreInner {
     users: HashMap<String, UserState>,
     /// Per user: the mailbox revision, published after every change.
     watchers: HashMap<String, watch::Sender<u64>>,
+    /// The database changes are written through to; `None` in memory.
+    persist: Option<Persist>,
 }
 
 impl Store {
@@ -306,8 +311,59 @@ impl Store {
                     .map(|a| (a.user.clone(), UserState::new(&a.email)))
                     .collect(),
                 watchers: HashMap::new(),
+                persist: None,
             }),
         }
+    }
+
+    /// A store kept in `data_dir` (created if missing) with everything a
+    /// previous run acknowledged, or [`Store::new`] without one. Accounts
+    /// without saved state get the standard mailbox; every user's primary
+    /// SMTP address comes from the accounts; saved state of users that are
+    /// not accounts any more stays on disk but is not loaded.
+    pub fn open(accounts: &[Account], data_dir: Option<&Path>) -> Result<Store, PersistError> {
+        let Some(dir) = data_dir else {
+            return Ok(Store::new(accounts));
+        };
+        let (mut persist, mut loaded) = Persist::open(dir)?;
+        let mut mailboxes = HashMap::new();
+        let mut users = HashMap::new();
+        for a in accounts {
+            let mailbox = loaded
+                .mailboxes
+                .remove(&a.user)
+                .unwrap_or_else(Mailbox::standard);
+            mailboxes.insert(a.user.clone(), mailbox);
+            let mut user = loaded
+                .users
+                .remove(&a.user)
+                .unwrap_or_else(|| UserState::new(&a.email));
+            user.email.clone_from(&a.email);
+            users.insert(a.user.clone(), user);
+        }
+        let devices: HashMap<(String, String), DeviceState> = loaded
+            .devices
+            .into_iter()
+            .filter(|((user, _), _)| users.contains_key(user))
+            .collect();
+        // New accounts' mailboxes and changed addresses, on disk before the
+        // first request (a no-op for what is already there).
+        let changes: Vec<Change> = mailboxes
+            .iter()
+            .map(|(user, m)| Change::Mailbox(user, m))
+            .chain(users.iter().map(|(user, u)| Change::User(user, u)))
+            .collect();
+        persist.save(&changes)?;
+        Ok(Store {
+            inner: Mutex::new(StoreInner {
+                mailboxes,
+                devices,
+                next_key: loaded.next_policy_key,
+                users,
+                watchers: HashMap::new(),
+                persist: Some(persist),
+            }),
+        })
     }
 
     /// Runs `f` on the user's mailbox and the device's state.
@@ -336,6 +392,13 @@ impl Store {
         };
         let before = mailbox.revision;
         let result = f(mailbox, device, &mut new_key);
+        if let Some(persist) = inner.persist.as_mut() {
+            persist.save_or_log(&[
+                Change::Mailbox(user, mailbox),
+                Change::Device(user, device_id, device),
+                Change::NextPolicyKey(inner.next_key),
+            ]);
+        }
         if mailbox.revision != before {
             let revision = mailbox.revision;
             if let Some(watcher) = inner.watchers.get(user) {
@@ -356,6 +419,9 @@ impl Store {
             .or_insert_with(Mailbox::standard);
         let before = mailbox.revision;
         let result = f(mailbox);
+        if let Some(persist) = inner.persist.as_mut() {
+            persist.save_or_log(&[Change::Mailbox(user, mailbox)]);
+        }
         if mailbox.revision != before {
             let revision = mailbox.revision;
             if let Some(watcher) = inner.watchers.get(user) {
@@ -388,10 +454,15 @@ impl Store {
         f: impl FnOnce(&mut DeviceState) -> T,
     ) -> Option<T> {
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        guard
+        let inner = &mut *guard;
+        let device = inner
             .devices
-            .get_mut(&(user.to_string(), device_id.to_string()))
-            .map(f)
+            .get_mut(&(user.to_string(), device_id.to_string()))?;
+        let result = f(device);
+        if let Some(persist) = inner.persist.as_mut() {
+            persist.save_or_log(&[Change::Device(user, device_id, device)]);
+        }
+        Some(result)
     }
 
     /// Puts the user back in the initial state: the standard mailbox, the
@@ -408,23 +479,49 @@ impl Store {
         let mut mailbox = Mailbox::standard();
         mailbox.revision = revision + 1;
         inner.mailboxes.insert(user.to_string(), mailbox);
-        inner.devices.retain(|(owner, _), _| owner != user);
-        if let Some(watcher) = inner.watchers.get(user) {
-            watcher.send_replace(revision + 1);
+        let gone: Vec<(String, String)> = inner
+            .devices
+            .keys()
+            .filter(|(owner, _)| owner == user)
+            .cloned()
+            .collect();
+        for key in &gone {
+            inner.devices.remove(key);
         }
         if let Some(state) = inner.users.get_mut(user) {
             *state = UserState::new(&state.email);
+        }
+        if let Some(persist) = inner.persist.as_mut() {
+            let mut changes: Vec<Change> = gone
+                .iter()
+                .map(|(owner, device)| Change::DeviceGone(owner, device))
+                .collect();
+            if let Some(mailbox) = inner.mailboxes.get(user) {
+                changes.push(Change::Mailbox(user, mailbox));
+            }
+            if let Some(state) = inner.users.get(user) {
+                changes.push(Change::User(user, state));
+            }
+            persist.save_or_log(&changes);
+        }
+        if let Some(watcher) = inner.watchers.get(user) {
+            watcher.send_replace(revision + 1);
         }
     }
 
     /// Runs `f` on the user's own settings (not tied to a device).
     pub fn with_user<T>(&self, user: &str, f: impl FnOnce(&mut UserState) -> T) -> T {
         let mut guard = self.inner.lock().unwrap_or_else(|p| p.into_inner());
-        let state = guard
+        let inner = &mut *guard;
+        let state = inner
             .users
             .entry(user.to_string())
             .or_insert_with(|| UserState::new(&Account::new(user, "").email));
-        f(state)
+        let result = f(state);
+        if let Some(persist) = inner.persist.as_mut() {
+            persist.save_or_log(&[Change::User(user, state)]);
+        }
+        result
     }
 
     /// Every user's name and primary SMTP address, ordered by user name:
@@ -442,7 +539,7 @@ impl Store {
 }
 
 /// What the server keeps per user, whichever device asks.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UserState {
     /// The primary SMTP address (Settings UserInformation).
     pub email: String,
@@ -460,7 +557,7 @@ impl UserState {
 
 /// Out-of-office settings (MS-ASCMD 2.2.3.122 Oof). The default is disabled,
 /// with every audience disabled and without a reply message.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OofSettings {
     /// OofState: 0 disabled, 1 global, 2 time-based.
     pub state: u8,
@@ -471,7 +568,7 @@ pub struct OofSettings {
 }
 
 /// The OOF settings for one audience.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct OofMessage {
     pub enabled: bool,
     /// The reply message and whether it is HTML (else plain text).
@@ -480,7 +577,7 @@ pub struct OofMessage {
 
 /// A device's self-description (MS-ASCMD 2.2.3.45 DeviceInformation): the
 /// elements of its last `Set`, by name, in the order sent.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq, Serialize, Deserialize)]
 pub struct DeviceInfo {
     pub fields: Vec<(String, String)>,
 }

@@ -45,6 +45,9 @@
 //!   Status 6 (only 16.0+ drafts may be added, in the Drafts folder).
 //! - `DeletesAsMoves` (default on) moves deleted messages to Deleted Items;
 //!   other classes are deleted.
+//! - A folder without a syncable class (Journal, the recipient information
+//!   cache), or the Notes folder below 14.0 (the class is new in 14.0), is
+//!   Status 4 for its collection.
 //! - A collection the device's last FolderSync did not include (or that
 //!   no longer exists) makes the whole Sync Status 12.
 //! - Commands with key 0 are Status 4; `WindowSize` 0 is Status 4, above 512
@@ -87,7 +90,7 @@ pub const DEFAULT_WINDOW: usize = 100;
 pub const MAX_COLLECTIONS: usize = 100;
 
 /// One device's sync state for one collection.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SyncCollection {
     pub key: u32,
     /// ServerId -> the item revision the device holds.
@@ -99,7 +102,7 @@ pub struct SyncCollection {
 }
 
 /// What a resend of the previous key needs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct Previous {
     pub key: u32,
     /// The view after that request's client changes, before server changes.
@@ -111,20 +114,20 @@ pub struct Previous {
 }
 
 /// Which properties a collection's client manages (MS-ASCMD 2.2.3.179).
-#[derive(Debug, Clone, PartialEq, Eq, Default)]
+#[derive(Debug, Clone, PartialEq, Eq, Default, serde::Serialize, serde::Deserialize)]
 pub enum Ghosting {
     /// No `Supported` in the initial Sync: nothing is ghosted.
     #[default]
-    NothingGhosted,
+    Nothing,
     /// `Supported` with children: those are not ghosted, the rest are.
-    NotGhosted(Vec<(&'static str, String)>),
+    AllBut(#[serde(with = "super::persist::page_names")] Vec<(&'static str, String)>),
     /// An empty `<Supported/>`: everything is ghosted.
-    AllGhosted,
+    All,
 }
 
 /// A collection's `Options` and per-collection settings, kept between
 /// requests (a request without `Options` uses the last ones).
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CollectionOptions {
     /// FilterType 0-8 (MS-ASCMD 2.2.3.69.2).
     pub filter: u8,
@@ -148,23 +151,26 @@ impl Default for CollectionOptions {
 }
 
 /// The last complete request, for empty and partial Syncs.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct SyncCache {
     pub collections: Vec<CollectionRequest>,
     pub wait: Option<Duration>,
 }
 
 /// One `Collection` of a request, parsed.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct CollectionRequest {
     pub sync_key: String,
     pub collection_id: String,
     /// `Some` when the request had a `Supported` element.
+    #[serde(with = "super::persist::option_page_names")]
     pub supported: Option<Vec<(&'static str, String)>>,
     pub deletes_as_moves: Option<bool>,
     pub get_changes: Option<bool>,
     pub window: Option<usize>,
+    #[serde(with = "super::persist::option_elements")]
     pub options: Option<Vec<Element>>,
+    #[serde(with = "super::persist::elements")]
     pub commands: Vec<Element>,
 }
 
@@ -355,14 +361,11 @@ fn parse_collection(c: &Element) -> Option<CollectionRequest> {
             },
         }
     };
-    let supported = match c.child("Supported") {
-        None => None,
-        Some(s) => Some(
-            s.elements()
-                .map(|e| (e.namespace, e.name.clone()))
-                .collect(),
-        ),
-    };
+    let supported = c.child("Supported").map(|s| {
+        s.elements()
+            .map(|e| (e.namespace, e.name.clone()))
+            .collect()
+    });
     Some(CollectionRequest {
         sync_key: c.child_text("SyncKey")?.trim().to_string(),
         collection_id: c.child_text("CollectionId")?.trim().to_string(),
@@ -469,7 +472,11 @@ fn run(
         });
     } else if let Some(cache) = &mut device.sync_cache {
         for r in &results {
-            if let Some(c) = cache.collections.iter_mut().find(|c| c.collection_id == r.id) {
+            if let Some(c) = cache
+                .collections
+                .iter_mut()
+                .find(|c| c.collection_id == r.id)
+            {
                 c.sync_key = r.key.clone();
             }
         }
@@ -499,7 +506,12 @@ fn run(
     Pass::Respond(Reply::from_encoded(out.finish("Sync", v)))
 }
 
-fn write_collection(out: &mut XmlOut, r: &CollectionResult, body: &BodyOptions, v: ProtocolVersion) {
+fn write_collection(
+    out: &mut XmlOut,
+    r: &CollectionResult,
+    body: &BodyOptions,
+    v: ProtocolVersion,
+) {
     out.open("Collection");
     out.leaf("SyncKey", &r.key);
     out.leaf("CollectionId", &r.id);
@@ -617,7 +629,11 @@ fn sync_collection(
     commands: &[Element],
 ) -> CollectionResult {
     let v = ctx.version;
-    let Some(class) = mailbox.class_of(&c.collection_id) else {
+    let Some(class) = mailbox
+        .class_of(&c.collection_id)
+        // The Notes class (MS-ASNOTE) exists from 14.0 on.
+        .filter(|class| *class != Class::Notes || v >= ProtocolVersion::V14_0)
+    else {
         return failed(c, &c.sync_key, PROTOCOL_ERROR);
     };
     // Options: parsed (and checked) whenever sent.
@@ -634,9 +650,9 @@ fn sync_collection(
             return failed(c, "0", PROTOCOL_ERROR);
         }
         let ghosting = match &c.supported {
-            None => Ghosting::NothingGhosted,
+            None => Ghosting::Nothing,
             Some(_) if class == Class::Notes => return failed(c, "0", PROTOCOL_ERROR),
-            Some(list) if list.is_empty() => Ghosting::AllGhosted,
+            Some(list) if list.is_empty() => Ghosting::All,
             Some(list) => {
                 let pages: &[&str] = match class {
                     Class::Contacts => &["Contacts", "Contacts2"],
@@ -647,7 +663,7 @@ fn sync_collection(
                 if !pages.is_empty() && list.iter().any(|(ns, _)| !pages.contains(ns)) {
                     return failed(c, "0", PROTOCOL_ERROR);
                 }
-                Ghosting::NotGhosted(list.clone())
+                Ghosting::AllBut(list.clone())
             }
         };
         let mut collection_options = options.unwrap_or_default();
@@ -898,7 +914,9 @@ fn sync_collection(
                 Some(seen) if inside && item.modseq > *seen => {
                     pending.push(ServerChange::Change(item.clone()))
                 }
-                Some(_) if !inside => pending.push(ServerChange::SoftDelete(item.server_id.clone())),
+                Some(_) if !inside => {
+                    pending.push(ServerChange::SoftDelete(item.server_id.clone()))
+                }
                 _ => {}
             }
         }
@@ -982,7 +1000,10 @@ fn apply_settings(options: &mut CollectionOptions, c: &CollectionRequest) {
 fn parse_options(options: &[Element], class: Class) -> Result<CollectionOptions, String> {
     let chosen = options
         .iter()
-        .find(|o| o.child_text("Class").is_none_or(|c| c.trim() == class.name()))
+        .find(|o| {
+            o.child_text("Class")
+                .is_none_or(|c| c.trim() == class.name())
+        })
         .ok_or("no Options for the collection's class")?;
     let mut out = CollectionOptions {
         body: BodyOptions::parse(chosen)?,
@@ -1036,7 +1057,9 @@ fn validate_add(
         .and_then(|d| class_elements(d, class).ok_or(CONVERSION_ERROR))?;
     match class {
         Class::Email => {
-            let drafts = mailbox.folder(folder_id).is_some_and(|f| f.folder_type == 3);
+            let drafts = mailbox
+                .folder(folder_id)
+                .is_some_and(|f| f.folder_type == 3);
             if v < ProtocolVersion::V16_0 || !drafts {
                 return Err(CONVERSION_ERROR);
             }
@@ -1103,7 +1126,8 @@ fn merge_change(
         {
             continue;
         }
-        let keep = (e.namespace == "AirSyncBase" && e.name == "Body") || ghosted(class, ghosting, v, e);
+        let keep =
+            (e.namespace == "AirSyncBase" && e.name == "Body") || ghosted(class, ghosting, v, e);
         if keep {
             merged.push(e.clone());
         }
@@ -1125,9 +1149,9 @@ pub fn ghosted(class: Class, ghosting: &Ghosting, v: ProtocolVersion, e: &Elemen
     };
     ghostable
         && match ghosting {
-            Ghosting::NothingGhosted => false,
-            Ghosting::AllGhosted => true,
-            Ghosting::NotGhosted(list) => !list
+            Ghosting::Nothing => false,
+            Ghosting::All => true,
+            Ghosting::AllBut(list) => !list
                 .iter()
                 .any(|(ns, name)| *ns == e.namespace && *name == e.name),
         }
@@ -1260,16 +1284,26 @@ mod tests {
     fn ghosting_follows_the_three_rules() {
         let v = ProtocolVersion::V14_1;
         let job = el("Contacts", "JobTitle", "VP");
-        let listed = Ghosting::NotGhosted(vec![("Contacts", "JobTitle".into())]);
-        assert!(!ghosted(Class::Contacts, &Ghosting::NothingGhosted, v, &job));
+        let listed = Ghosting::AllBut(vec![("Contacts", "JobTitle".into())]);
+        assert!(!ghosted(Class::Contacts, &Ghosting::Nothing, v, &job));
         assert!(!ghosted(Class::Contacts, &listed, v, &job));
-        assert!(ghosted(Class::Contacts, &listed, v, &el("Contacts", "FirstName", "A")));
-        assert!(ghosted(Class::Contacts, &Ghosting::AllGhosted, v, &job));
+        assert!(ghosted(
+            Class::Contacts,
+            &listed,
+            v,
+            &el("Contacts", "FirstName", "A")
+        ));
+        assert!(ghosted(Class::Contacts, &Ghosting::All, v, &job));
         // Tasks have nothing ghostable; 16.0 calendars ghost everything.
-        assert!(!ghosted(Class::Tasks, &Ghosting::AllGhosted, v, &el("Tasks", "Subject", "x")));
+        assert!(!ghosted(
+            Class::Tasks,
+            &Ghosting::All,
+            v,
+            &el("Tasks", "Subject", "x")
+        ));
         assert!(ghosted(
             Class::Calendar,
-            &Ghosting::NothingGhosted,
+            &Ghosting::Nothing,
             ProtocolVersion::V16_0,
             &el("Calendar", "Subject", "x")
         ));
@@ -1283,11 +1317,17 @@ mod tests {
             el("Contacts", "JobTitle", "VP"),
             el("AirSyncBase", "Body", ""),
         ];
-        let listed = Ghosting::NotGhosted(vec![("Contacts", "JobTitle".into())]);
-        let merged = merge_change(Class::Contacts, &listed, v, &old, vec![el("Contacts", "FileAs", "A")]);
+        let listed = Ghosting::AllBut(vec![("Contacts", "JobTitle".into())]);
+        let merged = merge_change(
+            Class::Contacts,
+            &listed,
+            v,
+            &old,
+            vec![el("Contacts", "FileAs", "A")],
+        );
         let names: Vec<&str> = merged.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["FileAs", "FirstName", "Body"]);
-        let merged = merge_change(Class::Contacts, &Ghosting::NothingGhosted, v, &old, vec![]);
+        let merged = merge_change(Class::Contacts, &Ghosting::Nothing, v, &old, vec![]);
         let names: Vec<&str> = merged.iter().map(|e| e.name.as_str()).collect();
         assert_eq!(names, ["Body"]);
     }

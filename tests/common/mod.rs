@@ -341,3 +341,99 @@ impl ServeProcess {
         self.stderr.join().unwrap()
     }
 }
+
+/// A WBXML body written token by token that switches code pages as needed:
+/// `W::new(page, root)`, then `open`/`text`/`empty`/`end`, then `done`.
+pub struct W {
+    bytes: Vec<u8>,
+    page: u8,
+}
+
+impl W {
+    /// The header, then the root tag `root` (with content) on `page`.
+    pub fn new(page: u8, root: u8) -> W {
+        W {
+            bytes: vec![
+                HEADER[0],
+                HEADER[1],
+                HEADER[2],
+                HEADER[3],
+                SWITCH_PAGE,
+                page,
+                root | CONTENT,
+            ],
+            page,
+        }
+    }
+
+    /// `<Sync xmlns="AirSync:">` (code page 0, token 0x05).
+    pub fn sync() -> W {
+        W::new(0, 0x05)
+    }
+
+    fn page(&mut self, page: u8) {
+        if page != self.page {
+            self.bytes.extend_from_slice(&[SWITCH_PAGE, page]);
+            self.page = page;
+        }
+    }
+
+    /// A tag with content; close it with [`W::end`].
+    pub fn open(mut self, page: u8, token: u8) -> W {
+        self.page(page);
+        self.bytes.push(token | CONTENT);
+        self
+    }
+
+    /// A tag without content.
+    pub fn empty(mut self, page: u8, token: u8) -> W {
+        self.page(page);
+        self.bytes.push(token);
+        self
+    }
+
+    /// `<tag>text</tag>`.
+    pub fn text(mut self, page: u8, token: u8, text: &str) -> W {
+        self.page(page);
+        self.bytes.push(token | CONTENT);
+        str_i(&mut self.bytes, text);
+        self.bytes.push(END);
+        self
+    }
+
+    /// `<tag>` with opaque content.
+    pub fn opaque(mut self, page: u8, token: u8, data: &[u8]) -> W {
+        self.page(page);
+        self.bytes.push(token | CONTENT);
+        self.bytes.push(0xC3);
+        let mut len = Vec::new();
+        let mut n = data.len();
+        len.push((n & 0x7F) as u8);
+        n >>= 7;
+        while n > 0 {
+            len.push((n & 0x7F) as u8 | 0x80);
+            n >>= 7;
+        }
+        len.reverse();
+        self.bytes.extend_from_slice(&len);
+        self.bytes.extend_from_slice(data);
+        self.bytes.push(END);
+        self
+    }
+
+    pub fn end(mut self) -> W {
+        self.bytes.push(END);
+        self
+    }
+
+    /// `<Collection><SyncKey>key</SyncKey><CollectionId>id</CollectionId>`
+    /// (AirSync), left open.
+    pub fn collection(self, key: &str, id: &str) -> W {
+        self.open(0, 0x0F).text(0, 0x0B, key).text(0, 0x12, id)
+    }
+
+    /// Closes the root; the finished body.
+    pub fn done(self) -> Vec<u8> {
+        self.end().bytes
+    }
+}
