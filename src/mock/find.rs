@@ -42,9 +42,6 @@
 //! matches the `Response` has no `Result` (2.2.3.155.1), `Total` 0 and no
 //! `Range`.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
-
 use crate::wbxml::{Element, Node};
 
 use super::command::{Ctx, Reply};
@@ -452,43 +449,25 @@ fn is_guid(text: &str) -> bool {
             .all(|(g, len)| g.len() == len && g.bytes().all(|b| b.is_ascii_hexdigit()))
 }
 
-/// The SearchIds seen, per store instance, user and device, oldest first.
-type Seen = Vec<((usize, String, String), VecDeque<String>)>;
-static SEARCHES: Mutex<Seen> = Mutex::new(Vec::new());
-
 /// Whether a request of this device for `search_id` may start at index
 /// `first`: a known search may page anywhere, a new one must start at 0
-/// and is then recorded.
-///
-/// The mock's state has no place for Find searches, so they live here,
-/// keyed by the store's address (one per server) as well.
+/// and is then recorded in the device's state.
 fn register(ctx: &Ctx, search_id: &str, first: usize) -> bool {
-    let key = (
-        std::ptr::from_ref(ctx.store) as usize,
-        ctx.user.to_string(),
-        ctx.device_id.to_string(),
-    );
     let id = search_id.to_ascii_lowercase();
-    let mut seen = SEARCHES.lock().unwrap_or_else(|p| p.into_inner());
-    let at = match seen.iter().position(|(k, _)| *k == key) {
-        Some(at) => at,
-        None => {
-            seen.push((key, VecDeque::new()));
-            seen.len() - 1
+    ctx.device(|_, device, _| {
+        let ids = &mut device.find_searches;
+        if ids.contains(&id) {
+            return true;
         }
-    };
-    let ids = &mut seen[at].1;
-    if ids.contains(&id) {
-        return true;
-    }
-    if first != 0 {
-        return false;
-    }
-    if ids.len() == REMEMBERED_SEARCHES {
-        ids.pop_front();
-    }
-    ids.push_back(id);
-    true
+        if first != 0 {
+            return false;
+        }
+        if ids.len() == REMEMBERED_SEARCHES {
+            ids.pop_front();
+        }
+        ids.push_back(id);
+        true
+    })
 }
 
 #[cfg(test)]

@@ -75,8 +75,6 @@
 //! `InstanceId` is checked for its format and otherwise ignored (the whole
 //! item is the source). `LongId` is looked up as a ServerId.
 
-use std::collections::VecDeque;
-use std::sync::Mutex;
 use std::sync::atomic::{AtomicU64, Ordering};
 
 use base64::Engine as _;
@@ -160,31 +158,22 @@ struct Submission {
     forwardees: Vec<Address>,
 }
 
-/// The recent ClientIds per (store, user), to refuse a resend (status 118:
-/// "the server remembers the ClientId of the last few sent messages").
-/// Process-wide, keyed by the store's address, because the mock's per-user
-/// state has no place for it yet.
-static RECENT_CLIENT_IDS: Mutex<VecDeque<(usize, String, String)>> = Mutex::new(VecDeque::new());
+/// How many sent ClientIds a user's state remembers.
 const REMEMBERED_CLIENT_IDS: usize = 1024;
 
-fn store_key(ctx: &Ctx) -> usize {
-    std::ptr::from_ref(ctx.store) as usize
-}
-
 fn already_sent(ctx: &Ctx, client_id: &str) -> bool {
-    let recent = RECENT_CLIENT_IDS.lock().unwrap_or_else(|p| p.into_inner());
-    let key = store_key(ctx);
-    recent
-        .iter()
-        .any(|(s, u, c)| *s == key && u == ctx.user && c == client_id)
+    ctx.store.with_user(ctx.user, |u| {
+        u.sent_client_ids.iter().any(|c| c == client_id)
+    })
 }
 
 fn remember_sent(ctx: &Ctx, client_id: &str) {
-    let mut recent = RECENT_CLIENT_IDS.lock().unwrap_or_else(|p| p.into_inner());
-    recent.push_back((store_key(ctx), ctx.user.to_string(), client_id.to_string()));
-    while recent.len() > REMEMBERED_CLIENT_IDS {
-        recent.pop_front();
-    }
+    ctx.store.with_user(ctx.user, |u| {
+        u.sent_client_ids.push_back(client_id.to_string());
+        while u.sent_client_ids.len() > REMEMBERED_CLIENT_IDS {
+            u.sent_client_ids.pop_front();
+        }
+    });
 }
 
 fn submit(command: Command, ctx: &Ctx, request: Option<&Element>) -> Result<(), Failure> {

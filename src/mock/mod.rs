@@ -6,17 +6,25 @@
 //! protocol model with the rest of eastest, and never imports the runner, the
 //! suites or the client.
 //!
-//! Implemented so far: the HTTP layer (Basic auth, OPTIONS, plain and base64
-//! request lines, version negotiation, content type, body limit, the
-//! version-dependent failure signalling: HTTP 4xx/449 up to 12.1, Status 1xx
-//! from 14.0), the two-phase Provision handshake with policy key enforcement,
-//! the folder hierarchy: FolderSync (incremental, per device) and
-//! FolderCreate, FolderUpdate, FolderDelete on a per-user mailbox, and
-//! Settings (Oof, DeviceInformation, DevicePassword, UserInformation,
-//! RightsManagementInformation), ResolveRecipients against the accounts, and
-//! gzip request and response bodies, remote wipe (full and, in 16.1,
-//! account-only) and device information inside Provision. Other commands
-//! answer HTTP 501 and are not advertised.
+//! What it does, and where:
+//!
+//! | Module | What |
+//! |---|---|
+//! | `http` | MS-ASHTTP: Basic auth, OPTIONS, plain and base64 request lines, version negotiation, content types, the body limit, gzip both ways, the policy key check, failures as HTTP 4xx/449 up to 12.1 and Status 1xx from 14.0 |
+//! | `provision` | the two-phase Provision handshake, the policy document, remote wipe (full; account-only in 16.1), DeviceInformation |
+//! | `foldersync`, `folders` | FolderSync (incremental, per device), FolderCreate, FolderUpdate, FolderDelete |
+//! | `sync` | Sync: per device and collection keys and views, client Add/Change/Delete/Fetch, windowing, FilterType, BodyPreference, MIMESupport, conflicts, ghosting (`Supported`), Wait/HeartbeatInterval, empty and partial requests |
+//! | `ping`, `getitemestimate` | the Ping long-poll (no thread per waiting Ping) and GetItemEstimate |
+//! | `itemoperations`, `moveitems`, `getattachment` | Fetch (items, attachments, ranges, multipart), EmptyFolderContents, conversation Move; MoveItems; GetAttachment (12.1) |
+//! | `mail`, `mime`, `meetingresponse` | SendMail, SmartReply, SmartForward (WBXML, and raw MIME in 12.1) delivering to the accounts' Inboxes; meeting invitations and MeetingResponse |
+//! | `search`, `find`, `resolverecipients`, `validatecert`, `settings` | Search (Mailbox, GAL), Find (16.1), ResolveRecipients, ValidateCert, Settings |
+//! | `items`, `seed` | the five item classes, version pruning, body shaping; the seed every mailbox starts with |
+//! | `state`, `persist` | the store (one lock; in memory, or a redb database with `data_dir`) |
+//!
+//! Every command of MS-ASCMD is answered except GetHierarchy (12.1 only,
+//! replaced by FolderSync), which gets HTTP 501 and is not advertised.
+//! Each handler's module documents the choices it makes where the spec
+//! leaves room.
 //!
 //! # Test hooks
 //!

@@ -263,6 +263,10 @@ pub struct DeviceState {
     /// The last Ping's interval and folders, for a Ping without a body or
     /// without some of its parameters (MS-ASCMD 2.2.1.13).
     pub ping_cache: Option<super::ping::PingCache>,
+    /// The Find SearchIds this device started, oldest first: a known one
+    /// may page anywhere, a new one must start at 0 (MS-ASCMD 2.2.1.23).
+    #[serde(default)]
+    pub find_searches: std::collections::VecDeque<String>,
 }
 
 /// A pending remote wipe (MS-ASPROV 3.2.5.1.2).
@@ -544,6 +548,11 @@ pub struct UserState {
     /// The primary SMTP address (Settings UserInformation).
     pub email: String,
     pub oof: OofSettings,
+    /// The ClientIds of the user's last sent messages, oldest first, to
+    /// refuse a resend with status 118 MessagePreviouslySent (MS-ASCMD
+    /// 2.2.3.28: the server remembers the last few).
+    #[serde(default)]
+    pub sent_client_ids: std::collections::VecDeque<String>,
 }
 
 impl UserState {
@@ -551,6 +560,7 @@ impl UserState {
         UserState {
             email: email.to_string(),
             oof: OofSettings::default(),
+            sent_client_ids: Default::default(),
         }
     }
 }
