@@ -689,6 +689,7 @@ mod tests {
             last_version: Some(ProtocolVersion::V16_1),
             collections,
             next_sync_key: 8,
+            find_searches: ["0f8fad5b-d9cb-469f-a165-70867728950e".to_string()].into(),
             sync_cache: Some(SyncCache {
                 collections: vec![CollectionRequest {
                     sync_key: "7".into(),
