@@ -9,7 +9,7 @@ mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use common::{CONTENT, Device, END, HEADER, SWITCH_PAGE, folder_sync_request, start, str_i};
+use common::{CONTENT, Device, END, HEADER, SWITCH_PAGE, W, folder_sync_request, start, str_i};
 use eastest::wbxml::Element;
 use reqwest::StatusCode;
 
@@ -575,6 +575,81 @@ async fn conversation_move_statuses() {
     let old = Device::provisioned(&server, "12.1", "alice", "dev2").await;
     let response = old.post("ItemOperations", mv("3", true)).await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);
+}
+
+#[tokio::test]
+async fn a_conversation_moves_as_a_whole() {
+    let server = start().await;
+    let device = Device::provisioned(&server, "14.1", "alice", "conv").await;
+    device.call("FolderSync", folder_sync_request("0")).await;
+    let sync = |key: &str| {
+        W::sync()
+            .open(AIRSYNC, COLLECTIONS)
+            .collection(key, "1")
+            .end()
+            .end()
+            .done()
+    };
+    let r = device.call("Sync", sync("0")).await;
+    let key = r
+        .child("Collections")
+        .unwrap()
+        .child("Collection")
+        .unwrap()
+        .child_text("SyncKey")
+        .unwrap();
+    let r = device.call("Sync", sync(&key)).await;
+    let collection = r.child("Collections").unwrap().child("Collection").unwrap();
+    let key = collection.child_text("SyncKey").unwrap();
+    let seed = collection
+        .child("Commands")
+        .unwrap()
+        .elements()
+        .find(|add| add.child_text("ServerId").as_deref() == Some(SEED_MESSAGE))
+        .and_then(|add| add.child("ApplicationData"))
+        .unwrap();
+    let conversation = seed
+        .child("ConversationId")
+        .and_then(Element::opaque)
+        .expect("messages carry an email2:ConversationId in 14.1")
+        .to_vec();
+    let body = W::new(ITEMOPS, ITEM_OPERATIONS)
+        .open(ITEMOPS, MOVE)
+        .opaque(ITEMOPS, CONVERSATION_ID, &conversation)
+        .text(ITEMOPS, DST_FLD_ID, "3")
+        .open(ITEMOPS, OPTIONS)
+        .empty(ITEMOPS, MOVE_ALWAYS)
+        .end()
+        .end()
+        .done();
+    let ops = operations(&device.call("ItemOperations", body).await);
+    assert_eq!(status(&ops[0]), "1");
+    // The moving device's Inbox shows nothing (its view followed the move);
+    // a second device sees the message leave the Inbox.
+    let other = Device::provisioned(&server, "14.1", "alice", "conv2").await;
+    other.call("FolderSync", folder_sync_request("0")).await;
+    let r = other.call("Sync", sync("0")).await;
+    let k2 = r
+        .child("Collections")
+        .unwrap()
+        .child("Collection")
+        .unwrap()
+        .child_text("SyncKey")
+        .unwrap();
+    let r = other.call("Sync", sync(&k2)).await;
+    let ids: Vec<String> = r
+        .child("Collections")
+        .unwrap()
+        .child("Collection")
+        .unwrap()
+        .child("Commands")
+        .unwrap()
+        .elements()
+        .filter_map(|e| e.child_text("ServerId"))
+        .collect();
+    assert_eq!(ids.len(), 2, "{ids:?}");
+    assert!(!ids.contains(&SEED_MESSAGE.to_string()));
+    let _ = key;
 }
 
 /// The MS-ASHTTP base64 request line for ItemOperations (command code 19)

@@ -452,6 +452,9 @@ fn message_item(raw: &[u8], now: i64) -> Result<Item, String> {
     });
     data.push(leaf("Email", "MessageClass", "IPM.Note"));
     data.push(leaf("Email", "InternetCPID", "65001"));
+    data.push(super::items::conversation_id(
+        field("Subject").unwrap_or_default(),
+    ));
     Ok(Item {
         server_id: String::new(),
         class: Class::Email,

@@ -167,6 +167,27 @@ pub fn exists_in(namespace: &str, name: &str, version: ProtocolVersion) -> bool 
         .is_some_and(|tag| tag.versions.contains(version))
 }
 
+/// `email2:ConversationId` (14.0+; MS-ASEMAIL 2.2.2.21) of a message with
+/// this subject: 16 bytes that depend only on the thread topic (the subject
+/// without `RE:`/`FW:` prefixes), so a reply joins its original's
+/// conversation and the same message gets the same id on every run (two
+/// FNV-1a 64-bit hashes with different offsets; not a security property).
+pub fn conversation_id(subject: &str) -> Element {
+    let topic = super::mail::thread_topic(subject).to_lowercase();
+    let fnv = |offset: u64| {
+        topic.bytes().fold(offset, |h, b| {
+            (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3)
+        })
+    };
+    let mut id = fnv(0xCBF2_9CE4_8422_2325).to_be_bytes().to_vec();
+    id.extend_from_slice(&fnv(0x6C62_272E_07BB_0142).to_be_bytes());
+    Element {
+        namespace: "Email2",
+        name: "ConversationId".to_string(),
+        children: vec![Node::Opaque(id)],
+    }
+}
+
 /// How the client wants bodies (the collection's or request's `Options`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BodyOptions {

@@ -730,6 +730,7 @@ impl Outgoing {
         if received_as_bcc {
             data.push(leaf("Email2", "ReceivedAsBcc", "1"));
         }
+        data.push(super::items::conversation_id(&self.subject));
         Item {
             server_id: String::new(),
             class: Class::Email,
@@ -768,7 +769,7 @@ fn original_attachments(source: &Item) -> Vec<OutAttachment> {
 }
 
 /// The subject without reply and forward prefixes (`ThreadTopic`).
-fn thread_topic(subject: &str) -> &str {
+pub(super) fn thread_topic(subject: &str) -> &str {
     let mut topic = subject.trim();
     loop {
         let lower = topic.to_ascii_lowercase();

@@ -286,6 +286,11 @@ fn email(
     if let Some(flag) = flag {
         xml.push_str(flag);
     }
+    let conversation = super::items::conversation_id(subject);
+    xml.push_str(&format!(
+        "<email2:ConversationId opaque=\"base64\">{}</email2:ConversationId>",
+        BASE64.encode(conversation.opaque().unwrap_or_default())
+    ));
     ("1", Class::Email, xml, Some(mime), attachments)
 }
 
