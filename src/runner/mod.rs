@@ -1,0 +1,5 @@
+//! Runs suites against a server over HTTP: variables, captures,
+//! expectations, normalised snapshots. Never imports the mock: the embedded
+//! server is started by the caller and reached by its URL.
+
+pub mod outcome;

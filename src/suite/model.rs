@@ -1,0 +1,180 @@
+//! The parsed form of a suite file (see `docs/suite-format.md`): what the
+//! runner executes and the reports describe. Every piece that can fail at
+//! run time keeps the [`Span`] of its source text, so a failure names
+//! `file:line:column`.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use crate::protocol::{Command, VersionSet};
+
+use super::path::Path;
+
+/// A byte range in a suite file's source.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct Span {
+    pub start: usize,
+    pub end: usize,
+}
+
+/// A 1-based line and column (in characters) in a suite file.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Location {
+    pub line: usize,
+    pub column: usize,
+}
+
+/// One suite file, parsed and validated.
+#[derive(Debug, Clone)]
+pub struct Suite {
+    /// The file, as given (relative to the working directory or absolute).
+    pub file: PathBuf,
+    /// The suite's id: its path below the suites root without `.toml`,
+    /// with `/` separators (`sync/contacts/ghosting`); names its snapshots.
+    pub id: String,
+    /// The file's text, for locations and excerpts.
+    pub source: Arc<str>,
+    pub name: String,
+    pub description: String,
+    pub tags: Vec<String>,
+    pub references: Vec<String>,
+    /// The protocol versions the suite applies to (`versions`), and the
+    /// requirement as written, for the skip reason.
+    pub versions: VersionSet,
+    pub versions_text: String,
+    pub requires: Vec<Requirement>,
+    /// `vars`, in file order.
+    pub vars: Vec<(String, String)>,
+    /// Extra devices of the same user (`devices`); `main` always exists.
+    pub devices: Vec<String>,
+    pub steps: Vec<Step>,
+}
+
+impl Suite {
+    /// The line and column of a byte offset in this suite's source.
+    pub fn location(&self, offset: usize) -> Location {
+        location_in(&self.source, offset)
+    }
+}
+
+/// The line and column of `offset` in `source` (clamped to its end).
+pub fn location_in(source: &str, offset: usize) -> Location {
+    let offset = offset.min(source.len());
+    let before = &source[..source.floor_char_boundary(offset)];
+    let line = before.matches('\n').count() + 1;
+    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
+    Location {
+        line,
+        column: before[line_start..].chars().count() + 1,
+    }
+}
+
+/// What a suite needs of its target.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Requirement {
+    /// The server must advertise this command in OPTIONS.
+    Command(Command),
+    /// The server enforces provisioning (`provisioning`).
+    Provisioning,
+    /// The eastest mock's test hooks (`test-hooks`).
+    TestHooks,
+}
+
+/// What a step sends.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Action {
+    /// An EAS command (POST with the command's request line).
+    Command(Command),
+    /// `OPTIONS` on the endpoint.
+    Options,
+    /// `hook:PATH`: a POST to the mock's `/_eastest/PATH` (with its query).
+    Hook(String),
+}
+
+/// A text with `{{var}}` placeholders, as written.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Template {
+    pub text: String,
+    pub span: Span,
+}
+
+/// One `[[step]]`.
+#[derive(Debug, Clone)]
+pub struct Step {
+    /// `name`, or `step-N` (1-based).
+    pub name: String,
+    pub span: Span,
+    pub action: Action,
+    /// `main` or one of the suite's `devices`.
+    pub device: String,
+    pub params: Vec<(String, Template)>,
+    pub headers: Vec<(String, Template)>,
+    pub body: Option<Body>,
+    /// Automatic provisioning when the server asks (default true).
+    pub provision: bool,
+    /// The expected HTTP status (default 200).
+    pub http: u16,
+    pub http_span: Span,
+    pub expect: Vec<Expectation>,
+    pub captures: Vec<Capture>,
+    pub snapshot: SnapshotOptions,
+    pub retry: Option<Retry>,
+    pub background: bool,
+    pub delay_ms: u64,
+}
+
+/// A request body.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Body {
+    /// `body`: XML in eastest's form, encoded for the run's version.
+    Xml(Template),
+    /// `mime`: sent as is (after interpolation).
+    Raw(Template),
+}
+
+/// One expectation: a path and what must hold of what it selects.
+#[derive(Debug, Clone)]
+pub struct Expectation {
+    pub path: Path,
+    pub predicate: Predicate,
+    /// The whole inline table, for reports.
+    pub span: Span,
+}
+
+/// What must hold of the elements a path selects.
+#[derive(Debug, Clone)]
+pub enum Predicate {
+    Exists(bool),
+    Equals(String),
+    Matches(regex::Regex),
+    Count(usize),
+    /// An EAS status value; reports name it (`Status 4 (ProtocolError)`).
+    Status(u32),
+    Contains(Vec<String>),
+    Excludes(Vec<String>),
+    Only(Vec<String>),
+}
+
+/// `variable = "path"`.
+#[derive(Debug, Clone)]
+pub struct Capture {
+    pub variable: String,
+    pub path: Path,
+    pub span: Span,
+}
+
+/// A step's snapshot settings.
+#[derive(Debug, Clone, Default)]
+pub struct SnapshotOptions {
+    /// `snapshot = false` turns it off.
+    pub disabled: bool,
+    /// Extra paths whose text is redacted.
+    pub redact: Vec<Path>,
+}
+
+/// `retry = { times = N, interval-ms = M }`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Retry {
+    pub times: u32,
+    pub interval_ms: u64,
+}
