@@ -7,8 +7,10 @@
 //! - [`suite`]: the declarative suite format.
 //! - [`runner`]: runs suites against a server, with snapshots.
 //! - [`report`]: console, JUnit and JSON reports of a run.
+//! - [`embedded`]: the embedded mock as the runner's target (one per suite).
 
 pub mod client;
+pub mod embedded;
 pub mod mock;
 pub mod protocol;
 pub mod report;

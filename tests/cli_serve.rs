@@ -23,7 +23,7 @@ async fn serve_prints_url_answers_and_stops_on_ctrl_c() {
         "{banner:?}"
     );
 
-    let r = reqwest::Client::new()
+    let r = common::http()
         .request(reqwest::Method::OPTIONS, &url)
         .header("Authorization", "Basic YWxpY2U6YWxpY2UtcGFzcw==")
         .send()

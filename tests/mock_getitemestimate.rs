@@ -183,7 +183,7 @@ async fn sync(device: &Device, key: &str, collection_id: &str) -> String {
 }
 
 async fn hook(server: &MockServer, path: &str, body: &str) -> (StatusCode, String) {
-    let response = reqwest::Client::new()
+    let response = common::http()
         .post(format!("http://{}{path}", server.addr()))
         .header("Authorization", basic("alice", "alice-pass"))
         .body(body.to_string())

@@ -36,7 +36,7 @@ async fn hook_as(
     path: &str,
     body: &str,
 ) -> (StatusCode, String) {
-    let mut request = reqwest::Client::new()
+    let mut request = common::http()
         .post(format!("http://{}{path}", server.addr()))
         .body(body.to_string());
     if let Some(user) = user {

@@ -15,7 +15,7 @@ use reqwest::StatusCode;
 #[tokio::test]
 async fn options_advertise_versions_and_commands() {
     let server = start().await;
-    let http = reqwest::Client::new();
+    let http = common::http();
     let anonymous = http
         .request(reqwest::Method::OPTIONS, server.url())
         .send()
@@ -201,7 +201,7 @@ async fn base64_request_line() {
     q.push(10);
     q.extend_from_slice(b"TestDevice");
     let url = format!("{}?{}", server.url(), BASE64.encode(&q));
-    let r = reqwest::Client::new()
+    let r = common::http()
         .post(url)
         .header("Authorization", basic("alice", "alice-pass"))
         .header("Content-Type", "application/vnd.ms-sync.wbxml")
@@ -221,7 +221,7 @@ async fn bad_requests() {
     let server = start().await;
     let mut device = Device::new(&server, "14.1");
     device.provision().await;
-    let http = reqwest::Client::new();
+    let http = common::http();
     let auth = basic("alice", "alice-pass");
 
     // No query at all.

@@ -14,7 +14,7 @@ use reqwest::StatusCode;
 /// alice's device on the server at `url`, with `password`.
 fn device(url: &str, password: &'static str) -> Device {
     Device {
-        http: reqwest::Client::new(),
+        http: common::http(),
         url: url.to_string(),
         user: "alice",
         password,

@@ -264,7 +264,7 @@ async fn start_in(dir: &Path, test_hooks: bool) -> MockServer {
 /// A device of alice on a server known only by its URL (a child process).
 fn alice_at(url: &str, device_id: &'static str) -> Device {
     Device {
-        http: reqwest::Client::new(),
+        http: common::http(),
         url: url.to_string(),
         user: "alice",
         password: "alice-pass",

@@ -207,7 +207,7 @@ async fn add_contact(device: &Device, key: &str, collection_id: &str, name: &str
 
 /// POSTs a test hook as alice; the status and the body text.
 async fn hook(server: &MockServer, path: &str, body: &str) -> (StatusCode, String) {
-    let response = reqwest::Client::new()
+    let response = common::http()
         .post(format!("http://{}{path}", server.addr()))
         .header("Authorization", basic("alice", "alice-pass"))
         .body(body.to_string())

@@ -49,7 +49,7 @@ async fn start_with_hooks() -> MockServer {
 /// POSTs to `path` (with its query) as `user`; the status and the body text.
 async fn hook(server: &MockServer, user: &str, path: &str) -> (StatusCode, String) {
     let password = format!("{user}-pass");
-    let response = reqwest::Client::new()
+    let response = common::http()
         .post(format!("http://{}{path}", server.addr()))
         .header("Authorization", basic(user, &password))
         .send()
@@ -162,7 +162,7 @@ async fn remote_wipe_hook_checks_credentials_device_and_parameters() {
     let server = start_with_hooks().await;
     let device = Device::provisioned(&server, "14.1", "alice", "device01").await;
 
-    let anonymous = reqwest::Client::new()
+    let anonymous = common::http()
         .post(format!(
             "http://{}/_eastest/remote-wipe?device=device01",
             server.addr()

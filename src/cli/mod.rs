@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch. Each subcommand lives in its own module.
 
+mod run;
 mod serve;
 mod wbxml;
 
@@ -30,6 +31,8 @@ struct Cli {
 
 #[derive(Debug, Subcommand)]
 enum Command {
+    /// Run suites against a lab server, or against the embedded mock.
+    Run(run::RunArgs),
     /// Decode and encode EAS WBXML (MS-ASWBXML).
     #[command(subcommand)]
     Wbxml(wbxml::WbxmlCommand),
@@ -58,12 +61,13 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_filter = match cli.command {
         Command::Serve(_) => Some("info"),
-        Command::Wbxml(_) => None,
+        Command::Wbxml(_) | Command::Run(_) => None,
     };
     init_logging(default_filter);
     let result = match cli.command {
         Command::Wbxml(cmd) => wbxml::run(cmd),
         Command::Serve(args) => serve::run(args),
+        Command::Run(args) => run::run_command(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

@@ -2,4 +2,9 @@
 //! expectations, normalised snapshots. Never imports the mock: the embedded
 //! server is started by the caller and reached by its URL.
 
+pub mod normalize;
 pub mod outcome;
+mod run;
+pub mod snapshot;
+
+pub use run::{RunOptions, Target, Targets, device_id, evaluate, run, run_suite};

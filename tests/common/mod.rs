@@ -142,7 +142,7 @@ impl Device {
             other => panic!("no test account {other}"),
         };
         Device {
-            http: reqwest::Client::new(),
+            http: http(),
             url: server.url(),
             user,
             password,
@@ -240,7 +240,7 @@ pub fn basic(user: &str, password: &str) -> String {
 
 /// An OPTIONS request with alice's credentials.
 pub async fn options(server: &MockServer) -> reqwest::Response {
-    reqwest::Client::new()
+    http()
         .request(reqwest::Method::OPTIONS, server.url())
         .header("Authorization", basic("alice", "alice-pass"))
         .send()
@@ -436,4 +436,17 @@ impl W {
     pub fn done(self) -> Vec<u8> {
         self.end().bytes
     }
+}
+
+/// An HTTP client for the tests: raw, so that they see exactly what the
+/// server sends (no automatic gzip decoding; eastest's client enables
+/// reqwest's gzip feature). eastest builds reqwest on rustls with the ring
+/// provider (no aws-lc, which needs a C toolchain), so the process's
+/// default provider is installed here before reqwest needs one.
+pub fn http() -> reqwest::Client {
+    let _ = rustls::crypto::ring::default_provider().install_default();
+    reqwest::Client::builder()
+        .no_gzip()
+        .build()
+        .expect("a plain HTTP client")
 }

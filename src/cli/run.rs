@@ -1,0 +1,321 @@
+//! `eastest run`: the suites against a lab server, or against the embedded
+//! mock (a fresh one per suite) when no target is given.
+
+use std::io::IsTerminal as _;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::time::{SystemTime, UNIX_EPOCH};
+
+use clap::Args;
+use eastest::client::{ClientConfig, EasClient, QueryForm, Secret};
+use eastest::embedded::{LabTarget, MockTargets};
+use eastest::protocol::ProtocolVersion;
+use eastest::report;
+use eastest::runner::outcome::{RunOutcome, SuiteStatus};
+use eastest::runner::snapshot::{SnapshotMode, SnapshotStore};
+use eastest::runner::{RunOptions, Target, run};
+use eastest::suite::{self, Suite};
+
+use super::CliError;
+
+/// Exit code when a suite failed (an expectation or a snapshot).
+const EXIT_FAILED: u8 = 1;
+/// Exit code for a suite or configuration error (and a suite that could
+/// not run).
+const EXIT_ERROR: u8 = 2;
+
+#[derive(Debug, Args)]
+pub struct RunArgs {
+    /// Suite files or folders (searched for *.toml). Default: `suites`.
+    #[arg(value_name = "PATH")]
+    paths: Vec<PathBuf>,
+    /// The EAS endpoint of a lab server
+    /// (`https://lab.example/Microsoft-Server-ActiveSync`); also
+    /// EASTEST_URL. Without one, the embedded mock.
+    #[arg(long, value_name = "URL", env = "EASTEST_URL")]
+    target: Option<String>,
+    /// The target's name: its snapshots live in `snapshots/NAME/VERSION/`;
+    /// also EASTEST_PROFILE. Default `mock` for the embedded mock; required
+    /// with --target.
+    #[arg(long, value_name = "NAME", env = "EASTEST_PROFILE")]
+    profile: Option<String>,
+    /// The account on the lab server; also EASTEST_USER. The password comes
+    /// from EASTEST_PASSWORD or the file in EASTEST_PASSWORD_FILE (never a
+    /// command-line argument).
+    #[arg(long, value_name = "USER", env = "EASTEST_USER")]
+    user: Option<String>,
+    /// The protocol version to speak. Default: 16.1 with the mock; with a
+    /// lab server, the highest version it advertises that eastest knows.
+    #[arg(long = "protocol", value_name = "VERSION", env = "EASTEST_VERSION")]
+    protocol: Option<ProtocolVersion>,
+    /// Use the base64 request-line form (MS-ASHTTP 2.2.1.1.1.1).
+    #[arg(long)]
+    base64: bool,
+    /// Suites run at once. Default: the number of CPUs with the mock, 1
+    /// with a lab server.
+    #[arg(long, value_name = "N")]
+    jobs: Option<usize>,
+    /// Only suites with one of these tags.
+    #[arg(long = "tag", value_name = "TAG")]
+    tags: Vec<String>,
+    /// Only suites whose id or name contains this text.
+    #[arg(long, value_name = "TEXT")]
+    filter: Option<String>,
+    /// Write a JUnit XML report.
+    #[arg(long, value_name = "FILE")]
+    junit: Option<PathBuf>,
+    /// Write a JSON report.
+    #[arg(long, value_name = "FILE")]
+    json: Option<PathBuf>,
+    /// Accept new and changed snapshots (write .snap files). Without it,
+    /// they are written as .snap.new for `cargo insta review`; with CI=true
+    /// nothing is written and any difference fails.
+    #[arg(long)]
+    update_snapshots: bool,
+    /// Where snapshot sets live.
+    #[arg(long, value_name = "DIR", default_value = "snapshots")]
+    snapshots: PathBuf,
+    /// A PEM file with the lab's CA certificate(s), trusted besides the
+    /// system's roots.
+    #[arg(long, value_name = "FILE")]
+    ca_cert: Option<PathBuf>,
+    /// Do not verify the server's TLS certificate (a warning is printed).
+    #[arg(long)]
+    insecure: bool,
+}
+
+pub fn run_command(args: RunArgs) -> Result<(), CliError> {
+    let runtime = tokio::runtime::Runtime::new()
+        .map_err(|e| CliError::usage(format!("cannot start the async runtime: {e}")))?;
+    runtime.block_on(run_async(args))
+}
+
+async fn run_async(args: RunArgs) -> Result<(), CliError> {
+    let suites = load_suites(&args)?;
+    let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
+    let mode = if ci {
+        SnapshotMode::Check
+    } else if args.update_snapshots {
+        SnapshotMode::Update
+    } else {
+        SnapshotMode::Review
+    };
+    let outcome = match &args.target {
+        None => {
+            let profile = args.profile.clone().unwrap_or_else(|| "mock".to_string());
+            let version = args.protocol.unwrap_or(ProtocolVersion::V16_1);
+            let mut options = RunOptions::new(version, &profile);
+            options.target_label = "embedded mock".to_string();
+            options.jobs = args
+                .jobs
+                .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
+            options.query_form = query_form(&args);
+            let store =
+                SnapshotStore::new(args.snapshots.join(&profile).join(version.as_str()), mode);
+            let targets = Arc::new(MockTargets::new());
+            let outcome = run(suites, targets.clone(), options, Some(store)).await;
+            targets.shutdown().await;
+            outcome
+        }
+        Some(url) => {
+            let profile = args.profile.clone().ok_or_else(|| {
+                CliError::usage(
+                    "name the target's snapshot set with --profile NAME (or EASTEST_PROFILE)",
+                )
+            })?;
+            let user = args.user.clone().ok_or_else(|| {
+                CliError::usage("give the lab account with --user USER (or EASTEST_USER)")
+            })?;
+            let password = password()?;
+            let version = match args.protocol {
+                Some(v) => v,
+                None => negotiate(url, &user, &password, &args).await?,
+            };
+            if args.insecure {
+                eprintln!("eastest: warning: TLS certificate verification is off (--insecure)");
+            }
+            let mut options = RunOptions::new(version, &profile);
+            options.target_label = url.clone();
+            options.jobs = args.jobs.unwrap_or(1);
+            options.query_form = query_form(&args);
+            options.ca_cert = args.ca_cert.clone();
+            options.insecure = args.insecure;
+            // Fresh DeviceIds per run: a lab account keeps device state
+            // between runs.
+            options.run_id = SystemTime::now()
+                .duration_since(UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs())
+                .to_string();
+            let store =
+                SnapshotStore::new(args.snapshots.join(&profile).join(version.as_str()), mode);
+            let target = Target {
+                url: url.clone(),
+                user,
+                password,
+                test_hooks: false,
+            };
+            run(suites, Arc::new(LabTarget(target)), options, Some(store)).await
+        }
+    };
+    print!("{}", report::console::render(&outcome, color));
+    if let Some(file) = &args.junit {
+        write(file, &report::junit::render(&outcome))?;
+    }
+    if let Some(file) = &args.json {
+        write(file, &report::json::render(&outcome))?;
+    }
+    exit_for(&outcome)
+}
+
+fn query_form(args: &RunArgs) -> QueryForm {
+    if args.base64 {
+        QueryForm::Base64
+    } else {
+        QueryForm::Plain
+    }
+}
+
+/// EASTEST_PASSWORD, or the first line of the file in EASTEST_PASSWORD_FILE.
+fn password() -> Result<Secret, CliError> {
+    if std::env::var_os("EASTEST_PASSWORD").is_some() {
+        return Secret::from_env("EASTEST_PASSWORD").map_err(|e| CliError::usage(e.to_string()));
+    }
+    match std::env::var_os("EASTEST_PASSWORD_FILE") {
+        Some(file) => {
+            Secret::from_file(Path::new(&file)).map_err(|e| CliError::usage(e.to_string()))
+        }
+        None => Err(CliError::usage(
+            "set EASTEST_PASSWORD, or EASTEST_PASSWORD_FILE to a file holding the password",
+        )),
+    }
+}
+
+/// The highest protocol version both the server (OPTIONS) and eastest know.
+async fn negotiate(
+    url: &str,
+    user: &str,
+    password: &Secret,
+    args: &RunArgs,
+) -> Result<ProtocolVersion, CliError> {
+    let mut config = ClientConfig::new(
+        url.to_string(),
+        user.to_string(),
+        password.clone(),
+        "eastestprobe".to_string(),
+        ProtocolVersion::V14_1,
+    );
+    config.ca_cert = args.ca_cert.clone();
+    config.insecure = args.insecure;
+    let client = EasClient::new(config).map_err(|e| CliError::usage(e.to_string()))?;
+    let response = client
+        .options()
+        .await
+        .map_err(|e| CliError::usage(format!("OPTIONS {url}: {e}")))?;
+    let info = EasClient::server_info(&response);
+    info.versions
+        .iter()
+        .filter_map(|v| v.parse::<ProtocolVersion>().ok())
+        .filter(|v| *v >= ProtocolVersion::V12_1)
+        .max()
+        .ok_or_else(|| {
+            CliError::usage(format!(
+                "{url} advertises no protocol version eastest speaks ({}); pick one with --protocol",
+                info.versions.join(", ")
+            ))
+        })
+}
+
+/// Every suite under the given paths, filtered; all load errors at once.
+fn load_suites(args: &RunArgs) -> Result<Vec<Suite>, CliError> {
+    let paths = if args.paths.is_empty() {
+        vec![PathBuf::from("suites")]
+    } else {
+        args.paths.clone()
+    };
+    let mut files = Vec::new();
+    for path in &paths {
+        if path.is_dir() {
+            let found = suite::discover(path)
+                .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
+            files.extend(found.into_iter().map(|f| (f, path.clone())));
+        } else if path.is_file() {
+            files.push((path.clone(), suites_root(path)));
+        } else {
+            return Err(CliError::usage(format!(
+                "{}: no such file or folder",
+                path.display()
+            )));
+        }
+    }
+    let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+    let mut suites = Vec::new();
+    let mut errors = 0;
+    for (file, root) in files {
+        match suite::load(&file, &root) {
+            Ok(s) => suites.push(s),
+            Err(e) => {
+                eprint!("{}", e.render(color));
+                errors += 1;
+            }
+        }
+    }
+    if errors > 0 {
+        return Err(CliError {
+            code: EXIT_ERROR,
+            message: format!("{errors} suite file(s) are invalid; nothing was run"),
+        });
+    }
+    suites.retain(|s| {
+        (args.tags.is_empty() || s.tags.iter().any(|t| args.tags.contains(t)))
+            && args
+                .filter
+                .as_ref()
+                .is_none_or(|f| s.id.contains(f.as_str()) || s.name.contains(f.as_str()))
+    });
+    if suites.is_empty() {
+        return Err(CliError::usage("no suite matches"));
+    }
+    Ok(suites)
+}
+
+/// The `suites` folder a file lies in (its ancestor of that name), or its
+/// own folder: suite ids (and snapshot paths) are relative to it.
+fn suites_root(file: &Path) -> PathBuf {
+    file.ancestors()
+        .skip(1)
+        .find(|a| a.file_name().is_some_and(|n| n == "suites"))
+        .map(Path::to_path_buf)
+        .unwrap_or_else(|| file.parent().map(Path::to_path_buf).unwrap_or_default())
+}
+
+fn write(file: &Path, text: &str) -> Result<(), CliError> {
+    std::fs::write(file, text)
+        .map_err(|e| CliError::usage(format!("cannot write {}: {e}", file.display())))
+}
+
+fn exit_for(outcome: &RunOutcome) -> Result<(), CliError> {
+    let errors = outcome
+        .suites
+        .iter()
+        .filter(|s| matches!(s.status, SuiteStatus::Error(_)))
+        .count();
+    let failed = outcome
+        .suites
+        .iter()
+        .filter(|s| s.status == SuiteStatus::Failed)
+        .count();
+    if errors > 0 {
+        return Err(CliError {
+            code: EXIT_ERROR,
+            message: format!("{errors} suite(s) could not run"),
+        });
+    }
+    if failed > 0 {
+        return Err(CliError {
+            code: EXIT_FAILED,
+            message: format!("{failed} suite(s) failed"),
+        });
+    }
+    Ok(())
+}

@@ -1,0 +1,1074 @@
+//! Running suites: one suite at a time per job, each with its own devices,
+//! variables and normaliser; steps in order, background steps alongside;
+//! expectations checked on the decoded (unredacted) answer, snapshots made
+//! from the normalised one, in step order, so aliases do not depend on
+//! timing.
+
+use std::collections::HashMap;
+use std::path::PathBuf;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use tokio::task::JoinSet;
+
+use crate::client::{ClientConfig, EasClient, QueryForm, Request, RequestBody, Response, Secret};
+use crate::protocol::{Command, ProtocolVersion, StatusScope, describe};
+use crate::suite::{Action, Body, Expectation, Predicate, Requirement, Step, Suite};
+use crate::wbxml::{DecodeOptions, Element, EncodeOptions, encode};
+
+use super::normalize::{Normalizer, ResponseView};
+use super::outcome::{
+    Exchange, Failure, RunOutcome, SnapshotOutcome, StepOutcome, StepResult, SuiteOutcome,
+    SuiteStatus, TargetInfo,
+};
+use super::snapshot::SnapshotStore;
+
+const WBXML: &str = "application/vnd.ms-sync.wbxml";
+
+/// Where one suite runs: an EAS endpoint and an account on it.
+#[derive(Debug, Clone)]
+pub struct Target {
+    /// The EAS endpoint URL (no credentials in it).
+    pub url: String,
+    pub user: String,
+    pub password: Secret,
+    /// Whether the eastest mock's test hooks answer there.
+    pub test_hooks: bool,
+}
+
+/// Gives each suite its target: the same lab server for all, or a fresh
+/// embedded mock per suite (so that suites never see each other's items).
+pub trait Targets: Send + Sync + 'static {
+    fn target_for(
+        &self,
+        suite: &Suite,
+    ) -> impl std::future::Future<Output = Result<Target, String>> + Send;
+}
+
+/// How to run.
+#[derive(Debug, Clone)]
+pub struct RunOptions {
+    pub version: ProtocolVersion,
+    /// The snapshot set's name (`mock`, `sogo`, a lab's name).
+    pub profile: String,
+    /// The target as reports show it.
+    pub target_label: String,
+    pub query_form: QueryForm,
+    /// Suites run at once.
+    pub jobs: usize,
+    /// Makes DeviceIds unique per run (`{{run_id}}` too).
+    pub run_id: String,
+    pub ca_cert: Option<PathBuf>,
+    pub insecure: bool,
+    /// Per request.
+    pub timeout: Duration,
+}
+
+impl RunOptions {
+    /// Defaults for `version` against the profile `profile`.
+    pub fn new(version: ProtocolVersion, profile: &str) -> RunOptions {
+        RunOptions {
+            version,
+            profile: profile.to_string(),
+            target_label: profile.to_string(),
+            query_form: QueryForm::Plain,
+            jobs: 1,
+            run_id: "1".to_string(),
+            ca_cert: None,
+            insecure: false,
+            timeout: Duration::from_secs(120),
+        }
+    }
+}
+
+/// Runs `suites`, `options.jobs` at a time, each against the target
+/// `targets` gives it; snapshots compared in `snapshots` when given.
+pub async fn run<T: Targets>(
+    suites: Vec<Suite>,
+    targets: Arc<T>,
+    options: RunOptions,
+    snapshots: Option<SnapshotStore>,
+) -> RunOutcome {
+    let started = Instant::now();
+    let options = Arc::new(options);
+    let snapshots = Arc::new(snapshots);
+    let jobs = options.jobs.max(1);
+    let total = suites.len();
+    let mut pending = suites.into_iter().enumerate();
+    let mut running = JoinSet::new();
+    let mut results: Vec<Option<(SuiteOutcome, usize)>> = (0..total).map(|_| None).collect();
+    loop {
+        while running.len() < jobs {
+            let Some((index, suite)) = pending.next() else {
+                break;
+            };
+            let (targets, options, snapshots) =
+                (targets.clone(), options.clone(), snapshots.clone());
+            running.spawn(async move {
+                let outcome = match targets.target_for(&suite).await {
+                    Ok(target) => run_suite(&suite, &target, &options, (*snapshots).as_ref()).await,
+                    Err(why) => (errored(&suite, format!("no target: {why}")), 0),
+                };
+                (index, outcome)
+            });
+        }
+        match running.join_next().await {
+            Some(Ok((index, outcome))) => results[index] = Some(outcome),
+            Some(Err(e)) => {
+                // A panic in a suite task is a bug in eastest; keep the run going.
+                tracing::error!("a suite task failed: {e}");
+            }
+            None => break,
+        }
+    }
+    let mut requests = 0;
+    let suites = results
+        .into_iter()
+        .flatten()
+        .map(|(outcome, n)| {
+            requests += n;
+            outcome
+        })
+        .collect();
+    RunOutcome {
+        target: TargetInfo {
+            url: options.target_label.clone(),
+            profile: options.profile.clone(),
+            version: options.version.to_string(),
+        },
+        suites,
+        duration: started.elapsed(),
+        requests,
+    }
+}
+
+fn errored(suite: &Suite, why: String) -> SuiteOutcome {
+    SuiteOutcome {
+        id: suite.id.clone(),
+        name: suite.name.clone(),
+        file: suite.file.clone(),
+        status: SuiteStatus::Error(why),
+        steps: Vec::new(),
+        duration: Duration::ZERO,
+    }
+}
+
+fn skipped(suite: &Suite, why: String) -> SuiteOutcome {
+    SuiteOutcome {
+        status: SuiteStatus::Skipped(why),
+        ..errored(suite, String::new())
+    }
+}
+
+/// One device of a suite: its client and what the runner tracks for the
+/// cleanup.
+struct Device {
+    client: Arc<EasClient>,
+    /// CollectionId -> the last SyncKey the server gave for it.
+    sync_keys: HashMap<String, String>,
+    /// The last FolderSync key.
+    folder_key: Option<String>,
+    /// Items the suite added: (CollectionId, ServerId).
+    items: Vec<(String, String)>,
+    /// Folders the suite created, in creation order.
+    folders: Vec<String>,
+}
+
+/// What a step got back, kept for the snapshot.
+struct Answer {
+    response: Response,
+    tree: Option<Element>,
+}
+
+/// A step's result before its snapshot is made.
+struct Done {
+    result: StepResult,
+    duration: Duration,
+    exchange: Option<Exchange>,
+    answer: Option<Answer>,
+    captures: Vec<(String, String)>,
+}
+
+/// Runs one suite against `target`: its outcome and the HTTP requests sent.
+pub async fn run_suite(
+    suite: &Suite,
+    target: &Target,
+    options: &RunOptions,
+    snapshots: Option<&SnapshotStore>,
+) -> (SuiteOutcome, usize) {
+    let started = Instant::now();
+    let mut requests = 0;
+    if !suite.versions.contains(options.version) {
+        let why = format!(
+            "applies to protocol versions {}, the run uses {}",
+            suite.versions_text, options.version
+        );
+        return (skipped(suite, why), 0);
+    }
+    let mut devices: HashMap<String, Device> = HashMap::new();
+    for name in std::iter::once("main".to_string()).chain(suite.devices.iter().cloned()) {
+        let device_id = device_id(&options.run_id, &suite.id, &name);
+        let mut config = ClientConfig::new(
+            target.url.clone(),
+            target.user.clone(),
+            target.password.clone(),
+            device_id,
+            options.version,
+        );
+        config.query_form = options.query_form;
+        config.timeout = options.timeout;
+        config.ca_cert = options.ca_cert.clone();
+        config.insecure = options.insecure;
+        match EasClient::new(config) {
+            Ok(client) => {
+                devices.insert(
+                    name,
+                    Device {
+                        client: Arc::new(client),
+                        sync_keys: HashMap::new(),
+                        folder_key: None,
+                        items: Vec::new(),
+                        folders: Vec::new(),
+                    },
+                );
+            }
+            Err(e) => return (errored(suite, format!("client: {e}")), 0),
+        }
+    }
+    // What the suite requires of the target.
+    if !suite.requires.is_empty() {
+        let main = &devices["main"].client;
+        let info = match main.options().await {
+            Ok(r) => {
+                requests += r.requests;
+                EasClient::server_info(&r)
+            }
+            Err(e) => return (errored(suite, format!("OPTIONS failed: {e}")), requests),
+        };
+        for requirement in &suite.requires {
+            let missing = match requirement {
+                Requirement::Command(c) => (!info.commands.iter().any(|x| x == c.name()))
+                    .then(|| format!("needs {c}, which the server does not advertise")),
+                Requirement::TestHooks => {
+                    (!target.test_hooks).then(|| "needs the eastest mock's test hooks".to_string())
+                }
+                Requirement::Provisioning => match enforces_provisioning(target, options).await {
+                    Ok((true, n)) => {
+                        requests += n;
+                        None
+                    }
+                    Ok((false, n)) => {
+                        requests += n;
+                        Some("needs a server that enforces provisioning".to_string())
+                    }
+                    Err(e) => {
+                        return (errored(suite, format!("provisioning probe: {e}")), requests);
+                    }
+                },
+            };
+            if let Some(why) = missing {
+                return (skipped(suite, why), requests);
+            }
+        }
+    }
+
+    let mut vars: HashMap<String, String> = suite.vars.iter().cloned().collect();
+    vars.insert("user".into(), target.user.clone());
+    vars.insert("version".into(), options.version.to_string());
+    vars.insert("run_id".into(), options.run_id.clone());
+
+    let mut done: Vec<Option<Done>> = Vec::with_capacity(suite.steps.len());
+    let mut background = JoinSet::new();
+    let mut stop: Option<String> = None;
+    for (index, step) in suite.steps.iter().enumerate() {
+        if let Some(why) = &stop {
+            done.push(Some(Done {
+                result: StepResult::Skipped(why.clone()),
+                duration: Duration::ZERO,
+                exchange: None,
+                answer: None,
+                captures: Vec::new(),
+            }));
+            continue;
+        }
+        if step.delay_ms > 0 {
+            tokio::time::sleep(Duration::from_millis(step.delay_ms)).await;
+        }
+        let device = &devices[&step.device];
+        let mut step_vars = vars.clone();
+        step_vars.insert("device_id".into(), device.client.config().device_id.clone());
+        let prepared = match prepare(suite, step, &step_vars, options.version) {
+            Ok(p) => p,
+            Err(why) => {
+                done.push(Some(Done {
+                    result: StepResult::Error(why.clone()),
+                    duration: Duration::ZERO,
+                    exchange: None,
+                    answer: None,
+                    captures: Vec::new(),
+                }));
+                stop = Some(format!("step `{}` could not run", step.name));
+                continue;
+            }
+        };
+        if step.background {
+            let client = device.client.clone();
+            let suite = suite.clone();
+            let version = options.version;
+            background.spawn(async move {
+                let step = &suite.steps[index];
+                (
+                    index,
+                    execute(&suite, step, &client, prepared, version).await,
+                )
+            });
+            done.push(None);
+            continue;
+        }
+        let (outcome, n) = execute(suite, step, &device.client, prepared, options.version).await;
+        requests += n;
+        if !matches!(outcome.result, StepResult::Passed) {
+            stop = Some(format!("step `{}` did not pass", step.name));
+        }
+        for (name, value) in &outcome.captures {
+            vars.insert(name.clone(), value.clone());
+        }
+        if let (Some(answer), Some(device)) = (&outcome.answer, devices.get_mut(&step.device)) {
+            track(device, step, answer);
+        }
+        done.push(Some(outcome));
+    }
+    while let Some(joined) = background.join_next().await {
+        match joined {
+            Ok((index, (outcome, n))) => {
+                requests += n;
+                if let Some(slot) = done.get_mut(index) {
+                    *slot = Some(outcome);
+                }
+            }
+            Err(e) => tracing::error!("a background step failed: {e}"),
+        }
+    }
+
+    // Snapshots, in step order.
+    let mut normalizer = Normalizer::new();
+    let mut steps = Vec::with_capacity(done.len());
+    let mut failed = false;
+    let mut errored_why = None;
+    for (step, outcome) in suite.steps.iter().zip(done) {
+        let Some(mut outcome) = outcome else {
+            continue;
+        };
+        let mut snapshot = SnapshotOutcome::None;
+        if let Some(answer) = &outcome.answer {
+            let view = ResponseView {
+                status: answer.response.status,
+                headers: &answer.response.headers,
+                body: &answer.response.body,
+            };
+            let shot = normalizer.snapshot(&view, options.version, &step.snapshot.redact);
+            if let Some(exchange) = &mut outcome.exchange {
+                exchange.response = shot.text.clone();
+            }
+            if !step.snapshot.disabled
+                && let Some(store) = snapshots
+            {
+                snapshot = match store.check(&suite.id, &suite.file, &step.name, &shot.text) {
+                    Ok(s) => s,
+                    Err(e) => {
+                        outcome.result = StepResult::Error(format!("snapshot file: {e}"));
+                        SnapshotOutcome::None
+                    }
+                };
+                let mismatch = match &snapshot {
+                    SnapshotOutcome::Changed { file, .. } => {
+                        Some(format!("the response differs from {}", file.display()))
+                    }
+                    // Checking (CI): a snapshot nobody has reviewed yet.
+                    SnapshotOutcome::New {
+                        file,
+                        written: false,
+                    } => Some(format!("no recorded snapshot {}", file.display())),
+                    _ => None,
+                };
+                if let Some(message) = mismatch {
+                    let failure = Failure {
+                        location: suite.location(step.span.start),
+                        expectation: "snapshot".to_string(),
+                        message,
+                    };
+                    match &mut outcome.result {
+                        StepResult::Failed(list) => list.push(failure),
+                        StepResult::Passed => outcome.result = StepResult::Failed(vec![failure]),
+                        _ => {}
+                    }
+                }
+            }
+        }
+        match &outcome.result {
+            StepResult::Failed(_) => failed = true,
+            StepResult::Error(why) if errored_why.is_none() => {
+                errored_why = Some(format!("step `{}`: {why}", step.name));
+            }
+            _ => {}
+        }
+        steps.push(StepOutcome {
+            name: step.name.clone(),
+            location: suite.location(step.span.start),
+            result: outcome.result,
+            duration: outcome.duration,
+            exchange: outcome.exchange,
+            snapshot,
+        });
+    }
+
+    // Remove what the suite created, so it can run again on a lab account.
+    let mut cleanup_errors = Vec::new();
+    for (name, device) in &devices {
+        match cleanup(device, options.version).await {
+            Ok(n) => requests += n,
+            Err(e) => cleanup_errors.push(format!("device {name}: {e}")),
+        }
+    }
+    if !cleanup_errors.is_empty() {
+        steps.push(StepOutcome {
+            name: "cleanup".to_string(),
+            location: suite.location(0),
+            result: StepResult::Error(cleanup_errors.join("; ")),
+            duration: Duration::ZERO,
+            exchange: None,
+            snapshot: SnapshotOutcome::None,
+        });
+    }
+
+    let status = match errored_why {
+        Some(why) => SuiteStatus::Error(why),
+        None if failed => SuiteStatus::Failed,
+        None if !cleanup_errors.is_empty() => {
+            SuiteStatus::Error(format!("cleanup: {}", cleanup_errors.join("; ")))
+        }
+        None => SuiteStatus::Passed,
+    };
+    (
+        SuiteOutcome {
+            id: suite.id.clone(),
+            name: suite.name.clone(),
+            file: suite.file.clone(),
+            status,
+            steps,
+            duration: started.elapsed(),
+        },
+        requests,
+    )
+}
+
+/// A DeviceId for a suite's device: alphanumeric, at most 32 characters
+/// (MS-ASHTTP), different per suite, device and run.
+pub fn device_id(run_id: &str, suite_id: &str, device: &str) -> String {
+    let mut h: u64 = 0xCBF2_9CE4_8422_2325;
+    for b in run_id
+        .bytes()
+        .chain([0])
+        .chain(suite_id.bytes())
+        .chain([0])
+        .chain(device.bytes())
+    {
+        h = (h ^ u64::from(b)).wrapping_mul(0x0000_0100_0000_01B3);
+    }
+    format!("eastest{h:016x}")
+}
+
+/// Whether the target answers an unprovisioned FolderSync with HTTP 449 or
+/// Status 142-144; with the HTTP requests used.
+async fn enforces_provisioning(
+    target: &Target,
+    options: &RunOptions,
+) -> Result<(bool, usize), String> {
+    let mut config = ClientConfig::new(
+        target.url.clone(),
+        target.user.clone(),
+        target.password.clone(),
+        device_id(&options.run_id, "probe", "provisioning"),
+        options.version,
+    );
+    config.query_form = options.query_form;
+    config.ca_cert = options.ca_cert.clone();
+    config.insecure = options.insecure;
+    let client = EasClient::new(config).map_err(|e| e.to_string())?;
+    let body = encode(
+        "<FolderSync xmlns=\"FolderHierarchy:\"><SyncKey>0</SyncKey></FolderSync>",
+        &EncodeOptions::strict(options.version),
+    )
+    .map_err(|e| e.to_string())?;
+    let response = client
+        .send(Request {
+            command: Command::FolderSync,
+            params: Vec::new(),
+            headers: Vec::new(),
+            body: RequestBody::Wbxml(body),
+            auto_provision: false,
+            timeout: None,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    let status = root_status(&response, options.version);
+    Ok((
+        response.status == 449 || matches!(status, Some(142..=144)),
+        response.requests,
+    ))
+}
+
+/// A step's request, rendered.
+struct Prepared {
+    request: Request,
+    /// For `hook:` steps: the path and query after `/_eastest/`.
+    hook: Option<String>,
+    options: bool,
+    request_line: String,
+    request_body: Option<String>,
+    /// The variables when the step was prepared, for `{{var}}` in
+    /// expectation values.
+    vars: HashMap<String, String>,
+}
+
+fn prepare(
+    suite: &Suite,
+    step: &Step,
+    vars: &HashMap<String, String>,
+    version: ProtocolVersion,
+) -> Result<Prepared, String> {
+    let lookup = |name: &str| vars.get(name).cloned();
+    let render = |t: &crate::suite::Template| {
+        t.render(lookup).map_err(|e| {
+            let at = suite.location(t.span.start);
+            format!("{}:{}:{}: {e}", suite.file.display(), at.line, at.column)
+        })
+    };
+    let mut params = Vec::new();
+    for (name, value) in &step.params {
+        params.push((name.clone(), render(value)?));
+    }
+    let mut headers = Vec::new();
+    for (name, value) in &step.headers {
+        headers.push((name.clone(), render(value)?));
+    }
+    let (body, request_body) = match &step.body {
+        None => (RequestBody::None, None),
+        Some(Body::Xml(t)) => {
+            let xml = render(t)?;
+            let bytes = encode(&xml, &EncodeOptions::strict(version))
+                .map_err(|e| format!("the body does not encode for {version}: {e}"))?;
+            (RequestBody::Wbxml(bytes), Some(xml))
+        }
+        Some(Body::Raw(t)) => {
+            let text = render(t)?;
+            let content_type = match &step.action {
+                Action::Command(_) => "message/rfc822",
+                _ => "text/plain; charset=utf-8",
+            };
+            (
+                RequestBody::Raw {
+                    content_type: content_type.to_string(),
+                    bytes: text.clone().into_bytes(),
+                },
+                Some(text),
+            )
+        }
+    };
+    let (command, hook, options, line) = match &step.action {
+        Action::Command(c) => (*c, None, false, format!("POST {c}")),
+        Action::Options => (Command::FolderSync, None, true, "OPTIONS".to_string()),
+        Action::Hook(path) => {
+            let path = render(&crate::suite::Template {
+                text: path.clone(),
+                span: step.span,
+            })?;
+            let line = format!("POST /_eastest/{path}");
+            (Command::FolderSync, Some(path), false, line)
+        }
+    };
+    Ok(Prepared {
+        request: Request {
+            command,
+            params,
+            headers,
+            body,
+            auto_provision: step.provision,
+            timeout: None,
+        },
+        hook,
+        options,
+        request_line: format!("{line} ({version}, device {})", step.device),
+        request_body,
+        vars: vars.clone(),
+    })
+}
+
+/// Sends a step (with its retries) and checks it: the outcome without the
+/// snapshot, and the HTTP requests used.
+async fn execute(
+    suite: &Suite,
+    step: &Step,
+    client: &EasClient,
+    prepared: Prepared,
+    version: ProtocolVersion,
+) -> (Done, usize) {
+    let started = Instant::now();
+    let attempts = step.retry.map_or(1, |r| r.times.max(1));
+    let interval = Duration::from_millis(step.retry.map_or(0, |r| r.interval_ms));
+    let mut requests = 0;
+    let mut last = None;
+    for attempt in 0..attempts {
+        if attempt > 0 {
+            tokio::time::sleep(interval).await;
+        }
+        let sent = if prepared.options {
+            client.options().await
+        } else if let Some(path) = &prepared.hook {
+            let body = match &prepared.request.body {
+                RequestBody::Raw { bytes, .. } => bytes.clone(),
+                RequestBody::Wbxml(bytes) => bytes.clone(),
+                RequestBody::None => Vec::new(),
+            };
+            client.hook(path, body).await
+        } else {
+            client.send(clone_request(&prepared.request)).await
+        };
+        let response = match sent {
+            Ok(r) => r,
+            Err(e) => {
+                return (
+                    Done {
+                        result: StepResult::Error(e.to_string()),
+                        duration: started.elapsed(),
+                        exchange: Some(Exchange {
+                            request_line: prepared.request_line.clone(),
+                            request_body: prepared.request_body.clone(),
+                            http_status: 0,
+                            response: String::new(),
+                        }),
+                        answer: None,
+                        captures: Vec::new(),
+                    },
+                    requests,
+                );
+            }
+        };
+        requests += response.requests;
+        let tree = decode(&response, version);
+        let mut failures = check(suite, step, &response, tree.as_ref(), &prepared.vars);
+        let mut captures = Vec::new();
+        if failures.is_empty() {
+            for capture in &step.captures {
+                let selected = tree
+                    .as_ref()
+                    .map(|t| capture.path.select(t))
+                    .unwrap_or_default();
+                match selected.first() {
+                    Some(e) => {
+                        captures.push((capture.variable.clone(), e.text().trim().to_string()))
+                    }
+                    None => failures.push(Failure {
+                        location: suite.location(capture.span.start),
+                        expectation: source_text(suite, capture.span),
+                        message: format!(
+                            "capture `{}`: nothing at {}",
+                            capture.variable,
+                            capture.path.as_str()
+                        ),
+                    }),
+                }
+            }
+        }
+        let result = if failures.is_empty() {
+            StepResult::Passed
+        } else {
+            StepResult::Failed(failures)
+        };
+        let passed = matches!(result, StepResult::Passed);
+        last = Some(Done {
+            result,
+            duration: started.elapsed(),
+            exchange: Some(Exchange {
+                request_line: prepared.request_line.clone(),
+                request_body: prepared.request_body.clone(),
+                http_status: response.status,
+                response: String::new(),
+            }),
+            answer: Some(Answer { response, tree }),
+            captures,
+        });
+        if passed {
+            break;
+        }
+    }
+    let mut done = last.unwrap_or(Done {
+        result: StepResult::Error("not sent".to_string()),
+        duration: Duration::ZERO,
+        exchange: None,
+        answer: None,
+        captures: Vec::new(),
+    });
+    done.duration = started.elapsed();
+    (done, requests)
+}
+
+fn clone_request(r: &Request) -> Request {
+    Request {
+        command: r.command,
+        params: r.params.clone(),
+        headers: r.headers.clone(),
+        body: match &r.body {
+            RequestBody::None => RequestBody::None,
+            RequestBody::Wbxml(b) => RequestBody::Wbxml(b.clone()),
+            RequestBody::Raw {
+                content_type,
+                bytes,
+            } => RequestBody::Raw {
+                content_type: content_type.clone(),
+                bytes: bytes.clone(),
+            },
+        },
+        auto_provision: r.auto_provision,
+        timeout: r.timeout,
+    }
+}
+
+/// The response body as a tree, when it is WBXML (decoded leniently, so an
+/// unknown tag still gives a tree; the snapshot shows it).
+fn decode(response: &Response, version: ProtocolVersion) -> Option<Element> {
+    let wbxml = response
+        .header("content-type")
+        .is_some_and(|t| t.starts_with(WBXML));
+    if !wbxml || response.body.is_empty() {
+        return None;
+    }
+    Element::from_wbxml(&response.body, &DecodeOptions::lenient(version)).ok()
+}
+
+fn root_status(response: &Response, version: ProtocolVersion) -> Option<u32> {
+    decode(response, version)?
+        .child_text("Status")?
+        .trim()
+        .parse()
+        .ok()
+}
+
+fn source_text(suite: &Suite, span: crate::suite::Span) -> String {
+    suite
+        .source
+        .get(span.start..span.end)
+        .unwrap_or("")
+        .trim()
+        .to_string()
+}
+
+/// The step's HTTP status and expectations against the answer.
+fn check(
+    suite: &Suite,
+    step: &Step,
+    response: &Response,
+    tree: Option<&Element>,
+    vars: &HashMap<String, String>,
+) -> Vec<Failure> {
+    let mut failures = Vec::new();
+    if response.status != step.http {
+        failures.push(Failure {
+            location: suite.location(step.http_span.start.max(step.span.start)),
+            expectation: format!("HTTP {}", step.http),
+            message: format!("got HTTP {}", response.status),
+        });
+        // Expectations on the body mean little for a body that is not the
+        // one expected.
+        return failures;
+    }
+    let interpolate = |text: &str| -> String {
+        crate::suite::Template {
+            text: text.to_string(),
+            span: crate::suite::Span::default(),
+        }
+        .render(|name| vars.get(name).cloned())
+        .unwrap_or_else(|_| text.to_string())
+    };
+    for expectation in &step.expect {
+        if let Some(message) = evaluate(expectation, tree, scope_of(&step.action), &interpolate) {
+            failures.push(Failure {
+                location: suite.location(expectation.span.start),
+                expectation: source_text(suite, expectation.span),
+                message,
+            });
+        }
+    }
+    failures
+}
+
+/// The status table a step's `status =` expectations are named from.
+fn scope_of(action: &Action) -> StatusScope {
+    match action {
+        Action::Command(Command::Sync) => StatusScope::Sync,
+        Action::Command(Command::FolderSync) => StatusScope::FolderSync,
+        Action::Command(Command::FolderCreate) => StatusScope::FolderCreate,
+        Action::Command(Command::FolderDelete) => StatusScope::FolderDelete,
+        Action::Command(Command::FolderUpdate) => StatusScope::FolderUpdate,
+        Action::Command(Command::Ping) => StatusScope::Ping,
+        Action::Command(Command::Provision) => StatusScope::Provision,
+        _ => StatusScope::Common,
+    }
+}
+
+/// `None` if the expectation holds, else what came back. `interpolate`
+/// resolves `{{var}}` in the expected values.
+pub fn evaluate(
+    expectation: &Expectation,
+    tree: Option<&Element>,
+    scope: StatusScope,
+    interpolate: &dyn Fn(&str) -> String,
+) -> Option<String> {
+    let path = expectation.path.as_str();
+    let Some(tree) = tree else {
+        return Some(format!("no WBXML body to look for {path} in"));
+    };
+    let selected = expectation.path.select(tree);
+    let texts: Vec<String> = selected
+        .iter()
+        .map(|e| e.text().trim().to_string())
+        .collect();
+    let one = || -> Result<&str, String> {
+        match texts.as_slice() {
+            [one] => Ok(one.as_str()),
+            [] => Err(format!("nothing at {path}")),
+            many => Err(format!("{} elements at {path}, expected one", many.len())),
+        }
+    };
+    match &expectation.predicate {
+        Predicate::Exists(true) => texts.is_empty().then(|| format!("nothing at {path}")),
+        Predicate::Exists(false) => (!texts.is_empty())
+            .then(|| format!("{} element(s) at {path}: `{}`", texts.len(), texts[0])),
+        Predicate::Equals(want) => {
+            let want = interpolate(want);
+            match one() {
+                Err(e) => Some(e),
+                Ok(got) => (got != want).then(|| format!("got `{got}`, expected `{want}`")),
+            }
+        }
+        Predicate::Matches(re) => match one() {
+            Err(e) => Some(e),
+            Ok(got) => (!re.is_match(got)).then(|| format!("`{got}` does not match /{re}/")),
+        },
+        Predicate::Count(n) => (texts.len() != *n)
+            .then(|| format!("{} element(s) at {path}, expected {n}", texts.len())),
+        Predicate::Status(want) => match one() {
+            Err(e) => Some(e),
+            Ok(got) => match got.parse::<u32>() {
+                Ok(code) if code == *want => None,
+                Ok(code) => Some(format!(
+                    "got {}, expected {}",
+                    describe(scope, code),
+                    describe(scope, *want)
+                )),
+                Err(_) => Some(format!("got `{got}`, expected {}", describe(scope, *want))),
+            },
+        },
+        Predicate::Contains(wanted) => {
+            let wanted: Vec<String> = wanted.iter().map(|w| interpolate(w)).collect();
+            let missing: Vec<&str> = wanted
+                .iter()
+                .filter(|w| !texts.contains(w))
+                .map(String::as_str)
+                .collect();
+            (!missing.is_empty())
+                .then(|| format!("missing {} (found {})", list(&missing), list_owned(&texts)))
+        }
+        Predicate::Excludes(unwanted) => {
+            let unwanted: Vec<String> = unwanted.iter().map(|w| interpolate(w)).collect();
+            let present: Vec<&str> = unwanted
+                .iter()
+                .filter(|u| texts.contains(u))
+                .map(String::as_str)
+                .collect();
+            (!present.is_empty()).then(|| format!("unexpected {}", list(&present)))
+        }
+        Predicate::Only(allowed) => {
+            let allowed: Vec<String> = allowed.iter().map(|w| interpolate(w)).collect();
+            let extra: Vec<&str> = texts
+                .iter()
+                .filter(|t| !allowed.contains(t))
+                .map(String::as_str)
+                .collect();
+            (!extra.is_empty()).then(|| format!("not allowed: {}", list(&extra)))
+        }
+    }
+}
+
+fn list(items: &[&str]) -> String {
+    if items.is_empty() {
+        return "nothing".to_string();
+    }
+    items
+        .iter()
+        .map(|s| format!("`{s}`"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+fn list_owned(items: &[String]) -> String {
+    let refs: Vec<&str> = items.iter().map(String::as_str).collect();
+    list(&refs)
+}
+
+/// Records what a response tells the cleanup: keys, added items, new folders.
+fn track(device: &mut Device, step: &Step, answer: &Answer) {
+    let Some(tree) = &answer.tree else {
+        return;
+    };
+    let Action::Command(command) = step.action else {
+        return;
+    };
+    match command {
+        Command::Sync => {
+            for collection in tree
+                .child("Collections")
+                .into_iter()
+                .flat_map(|c| c.elements_named("Collection"))
+            {
+                let Some(id) = collection.child_text("CollectionId") else {
+                    continue;
+                };
+                if let Some(key) = collection.child_text("SyncKey") {
+                    device.sync_keys.insert(id.clone(), key);
+                }
+                for add in collection
+                    .child("Responses")
+                    .into_iter()
+                    .flat_map(|r| r.elements_named("Add"))
+                {
+                    if add.child_text("Status").as_deref() == Some("1")
+                        && let Some(server_id) = add.child_text("ServerId")
+                    {
+                        device.items.push((id.clone(), server_id));
+                    }
+                }
+            }
+        }
+        Command::FolderSync
+        | Command::FolderCreate
+        | Command::FolderUpdate
+        | Command::FolderDelete => {
+            if let Some(key) = tree.child_text("SyncKey") {
+                device.folder_key = Some(key);
+            }
+            if command == Command::FolderCreate
+                && tree.child_text("Status").as_deref() == Some("1")
+                && let Some(id) = tree.child_text("ServerId")
+            {
+                device.folders.push(id);
+            }
+        }
+        _ => {}
+    }
+}
+
+/// Deletes the items and folders a device created; the HTTP requests used.
+/// Items already gone (Status 8) are fine.
+async fn cleanup(device: &Device, version: ProtocolVersion) -> Result<usize, String> {
+    let mut requests = 0;
+    let mut by_collection: HashMap<&str, Vec<&str>> = HashMap::new();
+    for (collection, item) in &device.items {
+        by_collection.entry(collection).or_default().push(item);
+    }
+    let mut collections: Vec<_> = by_collection.into_iter().collect();
+    collections.sort();
+    for (collection, items) in collections {
+        if device.folders.iter().any(|f| f == collection) {
+            // The folder goes, and its items with it.
+            continue;
+        }
+        let Some(key) = device.sync_keys.get(collection) else {
+            continue;
+        };
+        let mut xml = format!(
+            "<Sync xmlns=\"AirSync:\"><Collections><Collection><SyncKey>{key}</SyncKey>\
+             <CollectionId>{collection}</CollectionId><DeletesAsMoves>0</DeletesAsMoves><Commands>"
+        );
+        for item in items {
+            xml.push_str(&format!("<Delete><ServerId>{item}</ServerId></Delete>"));
+        }
+        xml.push_str("</Commands></Collection></Collections></Sync>");
+        requests += send_cleanup(device, Command::Sync, &xml, version).await?;
+    }
+    if let Some(key) = &device.folder_key {
+        let mut key = key.clone();
+        for folder in device.folders.iter().rev() {
+            let xml = format!(
+                "<FolderDelete xmlns=\"FolderHierarchy:\"><SyncKey>{key}</SyncKey>\
+                 <ServerId>{folder}</ServerId></FolderDelete>"
+            );
+            let body = encode(&xml, &EncodeOptions::strict(version)).map_err(|e| e.to_string())?;
+            let response = device
+                .client
+                .send(Request {
+                    command: Command::FolderDelete,
+                    params: Vec::new(),
+                    headers: Vec::new(),
+                    body: RequestBody::Wbxml(body),
+                    auto_provision: true,
+                    timeout: None,
+                })
+                .await
+                .map_err(|e| e.to_string())?;
+            requests += response.requests;
+            if let Some(tree) = decode(&response, version)
+                && let Some(next) = tree.child_text("SyncKey")
+            {
+                key = next;
+            }
+        }
+    }
+    Ok(requests)
+}
+
+async fn send_cleanup(
+    device: &Device,
+    command: Command,
+    xml: &str,
+    version: ProtocolVersion,
+) -> Result<usize, String> {
+    let body = encode(xml, &EncodeOptions::strict(version)).map_err(|e| e.to_string())?;
+    let response = device
+        .client
+        .send(Request {
+            command,
+            params: Vec::new(),
+            headers: Vec::new(),
+            body: RequestBody::Wbxml(body),
+            auto_provision: true,
+            timeout: None,
+        })
+        .await
+        .map_err(|e| e.to_string())?;
+    if response.status != 200 {
+        return Err(format!("{command} answered HTTP {}", response.status));
+    }
+    Ok(response.requests)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn device_ids_are_valid_and_distinct() {
+        let a = device_id("1", "sync/contacts", "main");
+        let b = device_id("1", "sync/contacts", "tablet");
+        let c = device_id("2", "sync/contacts", "main");
+        for id in [&a, &b, &c] {
+            assert!(
+                id.len() <= 32 && id.chars().all(|c| c.is_ascii_alphanumeric()),
+                "{id}"
+            );
+        }
+        assert_ne!(a, b);
+        assert_ne!(a, c);
+        assert_eq!(a, device_id("1", "sync/contacts", "main"));
+    }
+}

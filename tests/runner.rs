@@ -1,0 +1,321 @@
+//! The runner end to end: a server regression shows up as a failed
+//! expectation that names the status and as a snapshot diff; no secret
+//! reaches any output; the CLI's exit codes.
+
+mod common;
+
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+use axum::Router;
+use axum::body::{Body, Bytes};
+use axum::extract::State;
+use axum::http::{HeaderMap, Method, Uri};
+use axum::response::Response;
+use base64::Engine as _;
+use base64::engine::general_purpose::STANDARD as BASE64;
+use eastest::client::Secret;
+use eastest::mock::{Account, MockConfig, MockServer};
+use eastest::protocol::ProtocolVersion;
+use eastest::report;
+use eastest::runner::outcome::{RunOutcome, SnapshotOutcome, StepResult, SuiteStatus, TargetInfo};
+use eastest::runner::snapshot::{SnapshotMode, SnapshotStore};
+use eastest::runner::{RunOptions, Target, run_suite};
+use eastest::wbxml::{DecodeOptions, Element, EncodeOptions, ProtocolVersion as V, encode};
+
+fn repo() -> &'static Path {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+}
+
+fn load(id: &str) -> eastest::suite::Suite {
+    let root = repo().join("suites");
+    eastest::suite::load(&root.join(format!("{id}.toml")), &root)
+        .unwrap_or_else(|e| panic!("{}", e.render(false)))
+}
+
+/// A proxy in front of the mock that behaves like Exchange 2007 SP1 after
+/// KB967525's regression: a Sync whose collection carries `<Supported>` is
+/// answered with Status 4; everything else passes through.
+async fn start_regressed_proxy(mock: &MockServer) -> String {
+    #[derive(Clone)]
+    struct Upstream {
+        base: String,
+        http: reqwest::Client,
+    }
+    async fn forward(
+        State(up): State<Upstream>,
+        method: Method,
+        uri: Uri,
+        headers: HeaderMap,
+        body: Bytes,
+    ) -> Response {
+        let is_sync = uri.query().is_some_and(|q| q.contains("Cmd=Sync"));
+        if is_sync
+            && let Ok(request) =
+                Element::from_wbxml(&body, &DecodeOptions::lenient(ProtocolVersion::V16_1))
+            && let Some(collection) = request
+                .child("Collections")
+                .and_then(|c| c.child("Collection"))
+            && collection.child("Supported").is_some()
+        {
+            let id = collection.child_text("CollectionId").unwrap_or_default();
+            let xml = format!(
+                "<Sync xmlns=\"AirSync:\"><Collections><Collection><SyncKey>0</SyncKey>\
+                 <CollectionId>{id}</CollectionId><Status>4</Status></Collection>\
+                 </Collections></Sync>"
+            );
+            let wbxml = encode(&xml, &EncodeOptions::strict(V::V16_1)).unwrap();
+            return Response::builder()
+                .status(200)
+                .header("content-type", "application/vnd.ms-sync.wbxml")
+                .body(Body::from(wbxml))
+                .unwrap();
+        }
+        let path = uri.path_and_query().map_or("/", |p| p.as_str());
+        let mut request = up.http.request(method, format!("{}{path}", up.base));
+        for (name, value) in &headers {
+            if name != "host" && name != "content-length" {
+                request = request.header(name, value);
+            }
+        }
+        let answer = request.body(body).send().await.unwrap();
+        let mut response = Response::builder().status(answer.status().as_u16());
+        for (name, value) in answer.headers() {
+            if name != "content-length" && name != "transfer-encoding" {
+                response = response.header(name, value);
+            }
+        }
+        response
+            .body(Body::from(answer.bytes().await.unwrap()))
+            .unwrap()
+    }
+    let base = format!("http://{}", mock.addr());
+    let app = Router::new().fallback(forward).with_state(Upstream {
+        base,
+        http: common::http(),
+    });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    format!("http://{addr}{}", eastest::mock::PATH)
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_regressed_server_fails_with_the_status_named_and_a_snapshot_diff() {
+    let mock = MockServer::start(MockConfig::default()).await.unwrap();
+    let url = start_regressed_proxy(&mock).await;
+    let suite = load("regressions/kb967525-supported-ghosting");
+    let target = Target {
+        url,
+        user: "alice".into(),
+        password: Secret::new("alice-pass"),
+        test_hooks: false,
+    };
+    let options = RunOptions::new(ProtocolVersion::V16_1, "mock");
+    // The committed snapshots of the mock, compared without writing.
+    let store = SnapshotStore::new(repo().join("snapshots/mock/16.1"), SnapshotMode::Check);
+    let (outcome, requests) = run_suite(&suite, &target, &options, Some(&store)).await;
+    assert_eq!(outcome.status, SuiteStatus::Failed);
+    let step = outcome
+        .steps
+        .iter()
+        .find(|s| s.name == "initial sync with Supported")
+        .unwrap();
+    let StepResult::Failed(failures) = &step.result else {
+        panic!("the Supported step fails: {:?}", step.result);
+    };
+    assert!(
+        failures
+            .iter()
+            .any(|f| f.message == "got Status 4 (ProtocolError), expected Status 1 (Success)"),
+        "{failures:?}"
+    );
+    let SnapshotOutcome::Changed {
+        old, new, written, ..
+    } = &step.snapshot
+    else {
+        panic!("the snapshot changed: {:?}", step.snapshot);
+    };
+    assert!(!written, "checking writes nothing");
+    assert!(old.contains("<AirSync:Status>1</AirSync:Status>"));
+    assert!(new.contains("<AirSync:Status>4</AirSync:Status>"));
+    // The later steps did not run.
+    assert!(
+        outcome
+            .steps
+            .iter()
+            .skip_while(|s| s.name != "add a contact")
+            .all(|s| matches!(s.result, StepResult::Skipped(_)))
+    );
+    let console = report::console::render(
+        &RunOutcome {
+            target: TargetInfo {
+                url: "proxy".into(),
+                profile: "mock".into(),
+                version: "16.1".into(),
+            },
+            suites: vec![outcome],
+            duration: std::time::Duration::ZERO,
+            requests,
+        },
+        false,
+    );
+    assert!(
+        console.contains("-      <AirSync:Status>1</AirSync:Status>"),
+        "{console}"
+    );
+    assert!(
+        console.contains("+      <AirSync:Status>4</AirSync:Status>"),
+        "{console}"
+    );
+    assert!(
+        console.contains("kb967525-supported-ghosting.toml:"),
+        "{console}"
+    );
+    mock.shutdown().await;
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn no_secret_reaches_any_output() {
+    const PASSWORD: &str = "Zq9-very-secret-Pw";
+    let mock = MockServer::start(MockConfig {
+        accounts: vec![Account::new("carol", PASSWORD)],
+        test_hooks: true,
+        ..MockConfig::default()
+    })
+    .await
+    .unwrap();
+    let target = Target {
+        url: mock.url(),
+        user: "carol".into(),
+        password: Secret::new(PASSWORD),
+        test_hooks: true,
+    };
+    let options = RunOptions::new(ProtocolVersion::V14_1, "secrets");
+    let dir = std::env::temp_dir().join(format!("eastest-secrets-{}", std::process::id()));
+    let store = SnapshotStore::new(dir.clone(), SnapshotMode::Update);
+    let mut suites = Vec::new();
+    let mut requests = 0;
+    for id in [
+        "provision/two-phase",
+        "regressions/kb967525-supported-ghosting",
+        "http/options",
+    ] {
+        let (outcome, n) = run_suite(&load(id), &target, &options, Some(&store)).await;
+        assert_eq!(outcome.status, SuiteStatus::Passed, "{id}");
+        suites.push(outcome);
+        requests += n;
+    }
+    let run = RunOutcome {
+        target: TargetInfo {
+            url: target.url.clone(),
+            profile: "secrets".into(),
+            version: "14.1".into(),
+        },
+        suites,
+        duration: std::time::Duration::ZERO,
+        requests,
+    };
+    let mut outputs = vec![
+        report::console::render(&run, false),
+        report::junit::render(&run),
+        report::json::render(&run),
+        format!("{run:?}"),
+        format!("{target:?}"),
+    ];
+    for file in walk(&dir) {
+        outputs.push(std::fs::read_to_string(file).unwrap());
+    }
+    let basic = BASE64.encode(format!("carol:{PASSWORD}"));
+    for output in &outputs {
+        assert!(!output.contains(PASSWORD));
+        assert!(!output.contains(&basic));
+        assert!(!output.to_ascii_lowercase().contains("authorization"));
+    }
+    // The policy keys the mock handed out are redacted in snapshots.
+    assert!(outputs.iter().any(|o| o.contains("[PolicyKey]")));
+    let _ = std::fs::remove_dir_all(&dir);
+    mock.shutdown().await;
+}
+
+fn walk(dir: &Path) -> Vec<PathBuf> {
+    let mut files = Vec::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).into_iter().flatten().flatten() {
+            let path = entry.path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                files.push(path);
+            }
+        }
+    }
+    files
+}
+
+#[test]
+fn the_cli_runs_the_suites_and_sets_its_exit_code() {
+    let out = Command::new(env!("CARGO_BIN_EXE_eastest"))
+        .current_dir(repo())
+        .args(["run", "--jobs", "2"])
+        .env("CI", "true")
+        .env_remove("EASTEST_URL")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(
+        stdout.contains("PASS  regressions/kb967525-supported-ghosting"),
+        "{stdout}"
+    );
+    assert!(
+        stdout.contains(" passed, 0 failed, 0 skipped, 0 errors"),
+        "{stdout}"
+    );
+
+    // A broken suite: exit 2 with file:line:column, and nothing run.
+    let dir = std::env::temp_dir().join(format!("eastest-cli-{}", std::process::id()));
+    std::fs::create_dir_all(dir.join("suites")).unwrap();
+    std::fs::write(
+        dir.join("suites/bad.toml"),
+        "name = \"bad\"\n[[step]]\ncomand = \"FolderSync\"\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_eastest"))
+        .current_dir(&dir)
+        .args(["run"])
+        .env("CI", "true")
+        .env_remove("EASTEST_URL")
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2), "{stderr}");
+    assert!(stderr.contains("bad.toml:3:1"), "{stderr}");
+    assert!(stderr.contains("command"), "did you mean: {stderr}");
+
+    // A failing suite against the mock (a wrong expectation): exit 1, and
+    // with CI=true a missing snapshot is a failure too.
+    std::fs::write(
+        dir.join("suites/bad.toml"),
+        "name = \"wrong\"\n[[step]]\ncommand = \"OPTIONS\"\nhttp = 404\n",
+    )
+    .unwrap();
+    let out = Command::new(env!("CARGO_BIN_EXE_eastest"))
+        .current_dir(&dir)
+        .args(["run", "--junit", "junit.xml"])
+        .env("CI", "true")
+        .env_remove("EASTEST_URL")
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert_eq!(out.status.code(), Some(1), "{stdout}");
+    assert!(stdout.contains("got HTTP 200"), "{stdout}");
+    let junit = std::fs::read_to_string(dir.join("junit.xml")).unwrap();
+    assert!(junit.contains("<failure"), "{junit}");
+    let _ = std::fs::remove_dir_all(&dir);
+}

@@ -1,0 +1,125 @@
+//! Every suite in `suites/` as one `cargo test` test (rstest's `#[files]`;
+//! `build.rs` makes cargo notice new suite files), run against the embedded
+//! mock, or against a lab server when `EASTEST_URL` is set (with
+//! `EASTEST_USER`, `EASTEST_PASSWORD` or `EASTEST_PASSWORD_FILE`,
+//! `EASTEST_PROFILE`, optionally `EASTEST_VERSION`). Each step's normalised
+//! response is compared with insta under `snapshots/<profile>/<version>/`,
+//! so `cargo insta review` accepts or rejects changes; with `CI=true`
+//! nothing is written and a difference fails.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use eastest::client::Secret;
+use eastest::embedded::MockTargets;
+use eastest::protocol::ProtocolVersion;
+use eastest::runner::outcome::{RunOutcome, SuiteStatus, TargetInfo};
+use eastest::runner::snapshot::slug;
+use eastest::runner::{RunOptions, Target, Targets, run_suite};
+use rstest::rstest;
+
+fn lab() -> Option<(Target, String, ProtocolVersion)> {
+    let url = std::env::var("EASTEST_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let user = std::env::var("EASTEST_USER").expect("EASTEST_URL is set: set EASTEST_USER too");
+    let password = match std::env::var("EASTEST_PASSWORD") {
+        Ok(p) => Secret::new(p),
+        Err(_) => {
+            let file = std::env::var("EASTEST_PASSWORD_FILE")
+                .expect("set EASTEST_PASSWORD or EASTEST_PASSWORD_FILE");
+            Secret::from_file(Path::new(&file)).expect("a readable password file")
+        }
+    };
+    let profile =
+        std::env::var("EASTEST_PROFILE").expect("EASTEST_URL is set: name it with EASTEST_PROFILE");
+    let version = std::env::var("EASTEST_VERSION")
+        .ok()
+        .map(|v| v.parse().expect("EASTEST_VERSION: a protocol version"))
+        .unwrap_or(ProtocolVersion::V14_1);
+    Some((
+        Target {
+            url,
+            user,
+            password,
+            test_hooks: false,
+        },
+        profile,
+        version,
+    ))
+}
+
+#[rstest]
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn suite(#[files("suites/**/*.toml")] file: PathBuf) {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites");
+    let suite =
+        eastest::suite::load(&file, &root).unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let mocks = MockTargets::new();
+    let (target, profile, version, run_id) = match lab() {
+        Some((target, profile, version)) => {
+            let run_id = format!("{}", std::process::id());
+            (target, profile, version, run_id)
+        }
+        None => (
+            mocks
+                .target_for(&suite)
+                .await
+                .expect("the embedded mock starts"),
+            "mock".to_string(),
+            ProtocolVersion::V16_1,
+            "1".to_string(),
+        ),
+    };
+    let mut options = RunOptions::new(version, &profile);
+    options.run_id = run_id;
+    let (outcome, requests) = run_suite(&suite, &target, &options, None).await;
+    mocks.shutdown().await;
+
+    // The steps' snapshots, through insta.
+    let snapshots = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("snapshots")
+        .join(&profile)
+        .join(version.as_str())
+        .join(&suite.id);
+    for step in &outcome.steps {
+        let Some(exchange) = &step.exchange else {
+            continue;
+        };
+        let disabled = suite
+            .steps
+            .iter()
+            .find(|s| s.name == step.name)
+            .is_none_or(|s| s.snapshot.disabled);
+        if disabled || exchange.response.is_empty() {
+            continue;
+        }
+        insta::with_settings!({
+            snapshot_path => &snapshots,
+            prepend_module_to_snapshot => false,
+            input_file => &file,
+            omit_expression => true,
+        }, {
+            insta::assert_snapshot!(slug(&step.name), &exchange.response);
+        });
+    }
+
+    let report = eastest::report::console::render(
+        &RunOutcome {
+            target: TargetInfo {
+                url: target.url.clone(),
+                profile,
+                version: version.to_string(),
+            },
+            suites: vec![outcome.clone()],
+            duration: outcome.duration,
+            requests,
+        },
+        false,
+    );
+    match &outcome.status {
+        SuiteStatus::Passed | SuiteStatus::Skipped(_) => {}
+        _ => panic!("{report}"),
+    }
+    let _ = Arc::new(());
+}
