@@ -9,14 +9,16 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 seconds=${1:-10}
-cargo bench --bench mock_load --no-run --quiet
+# Built once: every run of the series measures the same build.
+exe=$(cargo bench --bench mock_load --no-run 2>&1 | sed -n 's/^ *Executable .*(\(.*\))$/\1/p' | tail -1)
+[ -x "$exe" ] || { echo "could not build benches/mock_load.rs" >&2; exit 1; }
 results=$(mktemp)
 trap 'rm -f "$results"' EXIT
 
 run() {
   echo
   echo "== mock_load $* (uptime: $(uptime | sed 's/.*load average/load average/'))"
-  cargo bench --quiet --bench mock_load -- "$@" | tee -a "$results"
+  "$exe" "$@" | tee -a "$results"
 }
 
 for devices in 1 16 64 256; do

@@ -319,3 +319,54 @@ fn the_cli_runs_the_suites_and_sets_its_exit_code() {
     assert!(junit.contains("<failure"), "{junit}");
     let _ = std::fs::remove_dir_all(&dir);
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn what_a_suite_creates_is_removed_so_it_can_run_again() {
+    // One server for both runs, as a lab account would be.
+    let mock = MockServer::start(MockConfig::default()).await.unwrap();
+    let target = Target {
+        url: mock.url(),
+        user: "alice".into(),
+        password: Secret::new("alice-pass"),
+        test_hooks: false,
+    };
+    let suite = load("regressions/kb967525-supported-ghosting");
+    for run in ["1", "2"] {
+        let mut options = RunOptions::new(ProtocolVersion::V14_1, "lab");
+        options.run_id = run.to_string();
+        let (outcome, _) = run_suite(&suite, &target, &options, None).await;
+        assert_eq!(
+            outcome.status,
+            SuiteStatus::Passed,
+            "run {run}: {outcome:?}"
+        );
+        assert!(outcome.steps.iter().all(|s| s.name != "cleanup"));
+    }
+    // A new device sees only the seed contacts: both runs' contacts are gone.
+    let device = common::Device::provisioned(&mock, "14.1", "alice", "checker").await;
+    device
+        .call("FolderSync", common::folder_sync_request("0"))
+        .await;
+    let sync = |key: &str| {
+        common::W::sync()
+            .open(0, 0x1C)
+            .collection(key, "8")
+            .end()
+            .end()
+            .done()
+    };
+    let r = device.call("Sync", sync("0")).await;
+    let key = r
+        .child("Collections")
+        .and_then(|c| c.child("Collection"))
+        .and_then(|c| c.child_text("SyncKey"))
+        .unwrap();
+    let r = device.call("Sync", sync(&key)).await;
+    let adds = r
+        .child("Collections")
+        .and_then(|c| c.child("Collection"))
+        .and_then(|c| c.child("Commands"))
+        .map_or(0, |c| c.elements_named("Add").count());
+    assert_eq!(adds, 3, "only the seed contacts are left");
+    mock.shutdown().await;
+}

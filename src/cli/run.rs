@@ -13,7 +13,7 @@ use eastest::protocol::ProtocolVersion;
 use eastest::report;
 use eastest::runner::outcome::{RunOutcome, SuiteStatus};
 use eastest::runner::snapshot::{SnapshotMode, SnapshotStore};
-use eastest::runner::{RunOptions, Target, run};
+use eastest::runner::{OnSuiteDone, RunOptions, Target, run};
 use eastest::suite::{self, Suite};
 
 use super::CliError;
@@ -92,6 +92,23 @@ pub fn run_command(args: RunArgs) -> Result<(), CliError> {
 
 async fn run_async(args: RunArgs) -> Result<(), CliError> {
     let suites = load_suites(&args)?;
+    // A progress bar on stderr for runs long enough to want one.
+    let progress = (std::io::stderr().is_terminal() && suites.len() > 10).then(|| {
+        let bar = indicatif::ProgressBar::new(suites.len() as u64);
+        bar.set_style(
+            indicatif::ProgressStyle::with_template("{bar:30} {pos}/{len} suites {msg}")
+                .unwrap_or_else(|_| indicatif::ProgressStyle::default_bar()),
+        );
+        bar
+    });
+    let on_suite_done = progress.clone().map(|bar| {
+        OnSuiteDone(Arc::new(
+            move |suite: &eastest::runner::outcome::SuiteOutcome| {
+                bar.inc(1);
+                bar.set_message(suite.id.clone());
+            },
+        ))
+    });
     let color = std::io::stdout().is_terminal() && std::env::var_os("NO_COLOR").is_none();
     let ci = std::env::var("CI").is_ok_and(|v| !v.is_empty() && v != "false" && v != "0");
     let mode = if ci {
@@ -106,6 +123,7 @@ async fn run_async(args: RunArgs) -> Result<(), CliError> {
             let profile = args.profile.clone().unwrap_or_else(|| "mock".to_string());
             let version = args.protocol.unwrap_or(ProtocolVersion::V16_1);
             let mut options = RunOptions::new(version, &profile);
+            options.on_suite_done = on_suite_done.clone();
             options.target_label = "embedded mock".to_string();
             options.jobs = args
                 .jobs
@@ -136,6 +154,7 @@ async fn run_async(args: RunArgs) -> Result<(), CliError> {
                 eprintln!("eastest: warning: TLS certificate verification is off (--insecure)");
             }
             let mut options = RunOptions::new(version, &profile);
+            options.on_suite_done = on_suite_done.clone();
             options.target_label = url.clone();
             options.jobs = args.jobs.unwrap_or(1);
             options.query_form = query_form(&args);
@@ -158,6 +177,9 @@ async fn run_async(args: RunArgs) -> Result<(), CliError> {
             run(suites, Arc::new(LabTarget(target)), options, Some(store)).await
         }
     };
+    if let Some(bar) = progress {
+        bar.finish_and_clear();
+    }
     print!("{}", report::console::render(&outcome, color));
     if let Some(file) = &args.junit {
         write(file, &report::junit::render(&outcome))?;

@@ -187,17 +187,21 @@ pub async fn handle(ctx: &Ctx<'_>, request: Option<&Element>) -> Reply {
         Err(Failure::Global(status, limit)) => return global_status(v, status, limit),
     };
     let deadline = parsed.wait.map(|w| Instant::now() + w);
-    let mut changes = ctx.store.subscribe(ctx.user);
+    // Only a waiting Sync listens for changes (subscribed before the first
+    // look, so a change in between is not missed).
+    let mut changes = deadline.map(|_| ctx.store.subscribe(ctx.user));
     let mut first = true;
     loop {
-        changes.borrow_and_update();
+        if let Some(changes) = &mut changes {
+            changes.borrow_and_update();
+        }
         let outcome = ctx.device(|mailbox, device, _| run(ctx, mailbox, device, &parsed, first));
         first = false;
         match outcome {
             Pass::Respond(reply) => return reply,
             Pass::Nothing => {}
         }
-        let Some(deadline) = deadline else {
+        let (Some(deadline), Some(changes)) = (deadline, &mut changes) else {
             // Nothing to say and no wait: the empty response.
             return Reply::Wbxml(Vec::new());
         };
@@ -463,9 +467,14 @@ fn run(
                 .filter(|(_, r)| r.status == SUCCESS)
                 .map(|(c, r)| CollectionRequest {
                     sync_key: r.key.clone(),
-                    commands: Vec::new(),
+                    collection_id: c.collection_id.clone(),
                     supported: None,
-                    ..c.clone()
+                    deletes_as_moves: c.deletes_as_moves,
+                    get_changes: c.get_changes,
+                    window: c.window,
+                    options: c.options.clone(),
+                    // Commands are never repeated from the cache.
+                    commands: Vec::new(),
                 })
                 .collect(),
             wait: request.wait,
@@ -920,10 +929,12 @@ fn sync_collection(
                 _ => {}
             }
         }
+        let present: std::collections::HashSet<&str> =
+            items.iter().map(|i| i.server_id.as_str()).collect();
         let mut gone: Vec<&String> = state
             .view
             .keys()
-            .filter(|id| !items.iter().any(|i| i.server_id == **id))
+            .filter(|id| !present.contains(id.as_str()))
             .collect();
         gone.sort_by_key(|id| item_number(id));
         pending.extend(gone.into_iter().map(|id| ServerChange::Delete(id.clone())));
@@ -1260,10 +1271,12 @@ pub fn pending_count(
             }
         })
         .count();
+    let present: std::collections::HashSet<&str> =
+        items.iter().map(|i| i.server_id.as_str()).collect();
     let gone = state
         .view
         .keys()
-        .filter(|id| !items.iter().any(|i| i.server_id == **id))
+        .filter(|id| !present.contains(id.as_str()))
         .count();
     Some(changed + gone)
 }

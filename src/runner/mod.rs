@@ -7,4 +7,4 @@ pub mod outcome;
 mod run;
 pub mod snapshot;
 
-pub use run::{RunOptions, Target, Targets, device_id, evaluate, run, run_suite};
+pub use run::{OnSuiteDone, RunOptions, Target, Targets, device_id, evaluate, run, run_suite};

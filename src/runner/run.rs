@@ -62,6 +62,18 @@ pub struct RunOptions {
     pub insecure: bool,
     /// Per request.
     pub timeout: Duration,
+    /// Called as each suite ends (a progress bar).
+    pub on_suite_done: Option<OnSuiteDone>,
+}
+
+/// A callback for each finished suite.
+#[derive(Clone)]
+pub struct OnSuiteDone(pub Arc<dyn Fn(&SuiteOutcome) + Send + Sync>);
+
+impl std::fmt::Debug for OnSuiteDone {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str("OnSuiteDone")
+    }
 }
 
 impl RunOptions {
@@ -77,6 +89,7 @@ impl RunOptions {
             ca_cert: None,
             insecure: false,
             timeout: Duration::from_secs(120),
+            on_suite_done: None,
         }
     }
 }
@@ -113,7 +126,12 @@ pub async fn run<T: Targets>(
             });
         }
         match running.join_next().await {
-            Some(Ok((index, outcome))) => results[index] = Some(outcome),
+            Some(Ok((index, outcome))) => {
+                if let Some(callback) = &options.on_suite_done {
+                    (callback.0)(&outcome.0);
+                }
+                results[index] = Some(outcome);
+            }
             Some(Err(e)) => {
                 // A panic in a suite task is a bug in eastest; keep the run going.
                 tracing::error!("a suite task failed: {e}");
