@@ -13,8 +13,8 @@ use tracing_subscriber::EnvFilter;
 /// Exchange ActiveSync conformance test harness.
 ///
 /// eastest replays declarative suites against an EAS server (a lab server or
-/// its embedded mock) and snapshots every decoded response. Today it offers
-/// the MS-ASWBXML codec; see README.md for what is coming.
+/// its embedded mock) and snapshots every decoded response; it also serves
+/// the mock on its own and decodes and encodes WBXML. See README.md.
 #[derive(Debug, Parser)]
 #[command(
     name = "eastest",
@@ -36,8 +36,7 @@ enum Command {
     /// Decode and encode EAS WBXML (MS-ASWBXML).
     #[command(subcommand)]
     Wbxml(wbxml::WbxmlCommand),
-    /// Run the embedded mock EAS server on loopback (in progress: Provision,
-    /// folder commands, Settings, ResolveRecipients). Logs one line per
+    /// Run the embedded mock EAS server on loopback. Logs one line per
     /// request on stderr (level: EASTEST_LOG, default info).
     Serve(serve::ServeArgs),
 }
