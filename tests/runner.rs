@@ -370,3 +370,62 @@ async fn what_a_suite_creates_is_removed_so_it_can_run_again() {
     assert_eq!(adds, 3, "only the seed contacts are left");
     mock.shutdown().await;
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_unknown_tag_gives_a_snapshot_that_shows_it_and_a_failed_check() {
+    // A server whose FolderSync answer carries a tag page 7 does not have.
+    async fn answer() -> Response {
+        let body = vec![
+            0x03, 0x01, 0x6A, 0x00, // WBXML 1.3, UTF-8
+            0x00, 0x07, 0x56, // FolderHierarchy, <FolderSync>
+            0x4C, 0x03, b'1', 0x00, 0x01, // <Status>1</Status>
+            0x7F, 0x03, b'x', 0x00, 0x01, // token 0x3F: not on page 7
+            0x01,
+        ];
+        Response::builder()
+            .status(200)
+            .header("content-type", "application/vnd.ms-sync.wbxml")
+            .body(Body::from(body))
+            .unwrap()
+    }
+    let app = Router::new().fallback(answer);
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let suite = eastest::suite::parse(
+        "name = \"unknown tag\"\n\
+         [[step]]\n\
+         name = \"hierarchy\"\n\
+         command = \"FolderSync\"\n\
+         body = '<FolderSync xmlns=\"FolderHierarchy:\"><SyncKey>0</SyncKey></FolderSync>'\n\
+         expect = [{ path = \"/FolderHierarchy:FolderSync/FolderHierarchy:Status\", status = 1 }]\n",
+        Path::new("inline.toml"),
+        "inline",
+    )
+    .unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let target = Target {
+        url: format!("http://{addr}/Microsoft-Server-ActiveSync"),
+        user: "alice".into(),
+        password: Secret::new("alice-pass"),
+        test_hooks: false,
+    };
+    let options = RunOptions::new(ProtocolVersion::V16_1, "odd");
+    let (outcome, _) = run_suite(&suite, &target, &options, None).await;
+    assert_eq!(outcome.status, SuiteStatus::Failed);
+    let step = &outcome.steps[0];
+    let StepResult::Failed(failures) = &step.result else {
+        panic!("{:?}", step.result);
+    };
+    assert_eq!(
+        failures.len(),
+        1,
+        "the Status expectation itself holds: {failures:?}"
+    );
+    assert!(
+        failures[0].message.starts_with("not valid WBXML for 16.1"),
+        "{failures:?}"
+    );
+    let snapshot = &step.exchange.as_ref().unwrap().response;
+    assert!(snapshot.contains("wbxml:unknown"), "{snapshot}");
+    assert!(snapshot.contains("0x3F"), "{snapshot}");
+}

@@ -449,6 +449,13 @@ impl Doc {
     }
 }
 
+/// The element tree of a WBXML body, decoded leniently: what expectations
+/// and captures look at. Tags unknown in `version` become elements on the
+/// page `wbxml` named `unknown`, so the rest of the document stays usable.
+pub fn tree(body: &[u8], version: ProtocolVersion) -> Result<Element, String> {
+    decode_document(body, version).map(|doc| doc.to_element())
+}
+
 /// Decodes leniently and reads the decoder's XML into a [`Doc`]. The error
 /// is the decoder's message (with the byte offset).
 fn decode_document(body: &[u8], version: ProtocolVersion) -> Result<Doc, String> {

@@ -675,6 +675,16 @@ async fn execute(
         requests += response.requests;
         let tree = decode(&response, version);
         let mut failures = check(suite, step, &response, tree.as_ref(), &prepared.vars);
+        // A body that decodes only leniently (a tag unknown in this
+        // version, a page that does not exist) still gives a snapshot that
+        // shows it, and fails the step.
+        if let Some(why) = strictly_invalid(&response, version) {
+            failures.push(Failure {
+                location: suite.location(step.span.start),
+                expectation: format!("a valid WBXML response for {version}"),
+                message: why,
+            });
+        }
         let mut captures = Vec::new();
         if failures.is_empty() {
             for capture in &step.captures {
@@ -761,7 +771,21 @@ fn decode(response: &Response, version: ProtocolVersion) -> Option<Element> {
     if !wbxml || response.body.is_empty() {
         return None;
     }
-    Element::from_wbxml(&response.body, &DecodeOptions::lenient(version)).ok()
+    super::normalize::tree(&response.body, version).ok()
+}
+
+/// Why a WBXML response is not valid for `version` (strict decoding), if it
+/// is not.
+fn strictly_invalid(response: &Response, version: ProtocolVersion) -> Option<String> {
+    let wbxml = response
+        .header("content-type")
+        .is_some_and(|t| t.starts_with(WBXML));
+    if !wbxml || response.body.is_empty() {
+        return None;
+    }
+    Element::from_wbxml(&response.body, &DecodeOptions::strict(version))
+        .err()
+        .map(|e| format!("not valid WBXML for {version}: {e}"))
 }
 
 fn root_status(response: &Response, version: ProtocolVersion) -> Option<u32> {
@@ -1073,6 +1097,122 @@ async fn send_cleanup(
 #[cfg(test)]
 mod tests {
     use super::*;
+    use crate::suite::{Path, Span};
+
+    fn sync_response() -> Element {
+        let xml = "<Sync xmlns=\"AirSync:\"><Collections><Collection>\
+                   <SyncKey>7</SyncKey><CollectionId>8</CollectionId><Status>4</Status>\
+                   <Commands><Add><ServerId>8:1</ServerId></Add><Add><ServerId>8:2</ServerId></Add>\
+                   </Commands></Collection></Collections></Sync>";
+        let bytes = encode(xml, &EncodeOptions::strict(ProtocolVersion::V14_1)).unwrap();
+        Element::from_wbxml(&bytes, &DecodeOptions::strict(ProtocolVersion::V14_1)).unwrap()
+    }
+
+    fn check(path: &str, predicate: Predicate) -> Option<String> {
+        let expectation = Expectation {
+            path: Path::parse(path).unwrap(),
+            predicate,
+            span: Span::default(),
+        };
+        let vars: HashMap<String, String> = [("id".to_string(), "8:2".to_string())].into();
+        let interpolate = |text: &str| {
+            crate::suite::Template {
+                text: text.to_string(),
+                span: Span::default(),
+            }
+            .render(|name| vars.get(name).cloned())
+            .unwrap_or_else(|_| text.to_string())
+        };
+        evaluate(
+            &expectation,
+            Some(&sync_response()),
+            StatusScope::Sync,
+            &interpolate,
+        )
+    }
+
+    const STATUS: &str = "//AirSync:Collection/AirSync:Status";
+    const IDS: &str = "//AirSync:Add/AirSync:ServerId";
+
+    #[test]
+    fn every_predicate_passes_and_fails_with_what_came_back() {
+        assert_eq!(check(STATUS, Predicate::Exists(true)), None);
+        assert_eq!(
+            check("//AirSync:MoreAvailable", Predicate::Exists(true)).as_deref(),
+            Some("nothing at //AirSync:MoreAvailable")
+        );
+        assert_eq!(
+            check("//AirSync:MoreAvailable", Predicate::Exists(false)),
+            None
+        );
+        assert_eq!(
+            check(STATUS, Predicate::Exists(false)).as_deref(),
+            Some("1 element(s) at //AirSync:Collection/AirSync:Status: `4`")
+        );
+        assert_eq!(check(STATUS, Predicate::Equals("4".into())), None);
+        assert_eq!(
+            check(STATUS, Predicate::Equals("1".into())).as_deref(),
+            Some("got `4`, expected `1`")
+        );
+        assert_eq!(
+            check(IDS, Predicate::Equals("8:1".into())).as_deref(),
+            Some("2 elements at //AirSync:Add/AirSync:ServerId, expected one")
+        );
+        let re = regex::Regex::new(r"^\d+$").unwrap();
+        assert_eq!(check(STATUS, Predicate::Matches(re.clone())), None);
+        assert_eq!(
+            check(
+                "//AirSync:CollectionId",
+                Predicate::Matches(regex::Regex::new("^x").unwrap())
+            )
+            .as_deref(),
+            Some("`8` does not match /^x/")
+        );
+        assert_eq!(check(IDS, Predicate::Count(2)), None);
+        assert_eq!(
+            check(IDS, Predicate::Count(3)).as_deref(),
+            Some("2 element(s) at //AirSync:Add/AirSync:ServerId, expected 3")
+        );
+        assert_eq!(check(STATUS, Predicate::Status(4)), None);
+        assert_eq!(
+            check(STATUS, Predicate::Status(1)).as_deref(),
+            Some("got Status 4 (ProtocolError), expected Status 1 (Success)")
+        );
+        assert_eq!(check(IDS, Predicate::Contains(vec!["{{id}}".into()])), None);
+        assert_eq!(
+            check(IDS, Predicate::Contains(vec!["8:3".into()])).as_deref(),
+            Some("missing `8:3` (found `8:1`, `8:2`)")
+        );
+        assert_eq!(check(IDS, Predicate::Excludes(vec!["8:3".into()])), None);
+        assert_eq!(
+            check(IDS, Predicate::Excludes(vec!["{{id}}".into()])).as_deref(),
+            Some("unexpected `8:2`")
+        );
+        assert_eq!(
+            check(IDS, Predicate::Only(vec!["8:1".into(), "8:2".into()])),
+            None
+        );
+        assert_eq!(
+            check(IDS, Predicate::Only(vec!["8:1".into()])).as_deref(),
+            Some("not allowed: `8:2`")
+        );
+    }
+
+    #[test]
+    fn without_a_wbxml_body_an_expectation_fails() {
+        let expectation = Expectation {
+            path: Path::parse(STATUS).unwrap(),
+            predicate: Predicate::Exists(true),
+            span: Span::default(),
+        };
+        let message = evaluate(&expectation, None, StatusScope::Sync, &|t: &str| {
+            t.to_string()
+        });
+        assert_eq!(
+            message.as_deref(),
+            Some("no WBXML body to look for //AirSync:Collection/AirSync:Status in")
+        );
+    }
 
     #[test]
     fn device_ids_are_valid_and_distinct() {
