@@ -429,3 +429,72 @@ async fn an_unknown_tag_gives_a_snapshot_that_shows_it_and_a_failed_check() {
     assert!(snapshot.contains("wbxml:unknown"), "{snapshot}");
     assert!(snapshot.contains("0x3F"), "{snapshot}");
 }
+
+#[test]
+fn a_named_target_from_the_config_file_runs_the_suites_against_a_lab_server() {
+    let server = common::ServeProcess::spawn(&[], &[]);
+    let dir = std::env::temp_dir().join(format!("eastest-config-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    std::fs::write(dir.join("password"), "alice-pass\n").unwrap();
+    std::fs::write(
+        dir.join("eastest.toml"),
+        format!(
+            "[targets.lab]\nurl = \"{}\"\nuser = \"alice\"\npassword-file = \"{}\"\nprotocol = \"14.1\"\n",
+            server.url,
+            dir.join("password").display()
+        ),
+    )
+    .unwrap();
+    let run = |extra: &[&str]| {
+        Command::new(env!("CARGO_BIN_EXE_eastest"))
+            .current_dir(&dir)
+            .arg("run")
+            .arg(repo().join("suites"))
+            .args(["--snapshots", "snaps", "--update-snapshots"])
+            .args(extra)
+            .env_remove("CI")
+            .env_remove("EASTEST_URL")
+            .env_remove("EASTEST_PASSWORD")
+            .env_remove("EASTEST_PASSWORD_FILE")
+            .output()
+            .unwrap()
+    };
+    let out = run(&["--target", "lab"]);
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("profile lab, protocol 14.1"), "{stdout}");
+    assert!(stdout.contains("5 passed"), "{stdout}");
+    // Snapshots under the target's name and version.
+    assert!(
+        dir.join("snaps/lab/14.1/http/options/options.snap")
+            .is_file()
+    );
+
+    let out = run(&["--target", "staging"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("no target `staging` (known: lab)"),
+        "{stderr}"
+    );
+
+    std::fs::write(
+        dir.join("eastest.toml"),
+        "[targets.lab]\nurl = \"http://127.0.0.1:9/x\"\npassword = \"hunter2\"\n",
+    )
+    .unwrap();
+    let out = run(&["--target", "lab"]);
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(
+        stderr.contains("keep passwords out of config files"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("hunter2"));
+    let _ = std::fs::remove_dir_all(&dir);
+    server.stop();
+}

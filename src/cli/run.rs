@@ -30,10 +30,14 @@ pub struct RunArgs {
     #[arg(value_name = "PATH")]
     paths: Vec<PathBuf>,
     /// The EAS endpoint of a lab server
-    /// (`https://lab.example/Microsoft-Server-ActiveSync`); also
-    /// EASTEST_URL. Without one, the embedded mock.
-    #[arg(long, value_name = "URL", env = "EASTEST_URL")]
+    /// (`https://lab.example/Microsoft-Server-ActiveSync`), or the name of a
+    /// target in the config file; also EASTEST_URL. Without one, the
+    /// embedded mock.
+    #[arg(long, value_name = "URL|NAME", env = "EASTEST_URL")]
     target: Option<String>,
+    /// The config file with named targets (see README).
+    #[arg(long, value_name = "FILE", default_value = "eastest.toml")]
+    config: PathBuf,
     /// The target's name: its snapshots live in `snapshots/NAME/VERSION/`;
     /// also EASTEST_PROFILE. Default `mock` for the embedded mock; required
     /// with --target.
@@ -90,7 +94,20 @@ pub fn run_command(args: RunArgs) -> Result<(), CliError> {
     runtime.block_on(run_async(args))
 }
 
-async fn run_async(args: RunArgs) -> Result<(), CliError> {
+async fn run_async(mut args: RunArgs) -> Result<(), CliError> {
+    // `--target NAME`: a target of the config file, whose settings fill in
+    // what the command line leaves out.
+    let named = match &args.target {
+        Some(t) if !t.contains("://") => Some(named_target(&args.config, t)?),
+        _ => None,
+    };
+    if let (Some(n), Some(name)) = (&named, args.target.clone()) {
+        args.profile = args.profile.take().or(Some(name));
+        args.user = args.user.take().or_else(|| n.user.clone());
+        args.protocol = args.protocol.or(n.protocol);
+        args.ca_cert = args.ca_cert.take().or_else(|| n.ca_cert.clone());
+        args.insecure |= n.insecure;
+    }
     let suites = load_suites(&args)?;
     // A progress bar on stderr for runs long enough to want one.
     let progress = (std::io::stderr().is_terminal() && suites.len() > 10).then(|| {
@@ -136,7 +153,8 @@ async fn run_async(args: RunArgs) -> Result<(), CliError> {
             targets.shutdown().await;
             outcome
         }
-        Some(url) => {
+        Some(target) => {
+            let url = named.as_ref().map_or(target.as_str(), |n| n.url.as_str());
             let profile = args.profile.clone().ok_or_else(|| {
                 CliError::usage(
                     "name the target's snapshot set with --profile NAME (or EASTEST_PROFILE)",
@@ -145,7 +163,10 @@ async fn run_async(args: RunArgs) -> Result<(), CliError> {
             let user = args.user.clone().ok_or_else(|| {
                 CliError::usage("give the lab account with --user USER (or EASTEST_USER)")
             })?;
-            let password = password()?;
+            let password = match named.as_ref().and_then(|n| n.password.as_ref()) {
+                Some(source) => source.read()?,
+                None => password()?,
+            };
             let version = match args.protocol {
                 Some(v) => v,
                 None => negotiate(url, &user, &password, &args).await?,
@@ -155,7 +176,7 @@ async fn run_async(args: RunArgs) -> Result<(), CliError> {
             }
             let mut options = RunOptions::new(version, &profile);
             options.on_suite_done = on_suite_done.clone();
-            options.target_label = url.clone();
+            options.target_label = url.to_string();
             options.jobs = args.jobs.unwrap_or(1);
             options.query_form = query_form(&args);
             options.ca_cert = args.ca_cert.clone();
@@ -169,7 +190,7 @@ async fn run_async(args: RunArgs) -> Result<(), CliError> {
             let store =
                 SnapshotStore::new(args.snapshots.join(&profile).join(version.as_str()), mode);
             let target = Target {
-                url: url.clone(),
+                url: url.to_string(),
                 user,
                 password,
                 test_hooks: false,
@@ -196,6 +217,115 @@ fn query_form(args: &RunArgs) -> QueryForm {
     } else {
         QueryForm::Plain
     }
+}
+
+/// A target of the config file (`[targets.NAME]`).
+#[derive(Debug, Default)]
+struct NamedTarget {
+    url: String,
+    user: Option<String>,
+    password: Option<PasswordSource>,
+    protocol: Option<ProtocolVersion>,
+    ca_cert: Option<PathBuf>,
+    insecure: bool,
+}
+
+/// Where a named target's password comes from: never the file itself.
+#[derive(Debug)]
+enum PasswordSource {
+    Env(String),
+    File(PathBuf),
+}
+
+impl PasswordSource {
+    fn read(&self) -> Result<Secret, CliError> {
+        match self {
+            PasswordSource::Env(var) => Secret::from_env(var),
+            PasswordSource::File(file) => Secret::from_file(file),
+        }
+        .map_err(|e| CliError::usage(e.to_string()))
+    }
+}
+
+/// Reads `[targets.NAME]` from the config file:
+///
+/// ```toml
+/// [targets.lab]
+/// url = "https://lab.example/Microsoft-Server-ActiveSync"
+/// user = "alice"
+/// password-file = "/etc/eastest/lab-password"   # or password-env = "LAB_PASSWORD"
+/// protocol = "14.1"                             # optional
+/// ca-cert = "lab-ca.pem"                        # optional
+/// insecure = false                              # optional
+/// ```
+fn named_target(config: &Path, name: &str) -> Result<NamedTarget, CliError> {
+    let text = std::fs::read_to_string(config).map_err(|e| {
+        CliError::usage(format!(
+            "--target {name}: not a URL, and the config file {} cannot be read: {e}",
+            config.display()
+        ))
+    })?;
+    let bad = |why: String| CliError::usage(format!("{}: {why}", config.display()));
+    let table: toml::Table = text.parse().map_err(|e| bad(format!("{e}")))?;
+    let targets = table
+        .get("targets")
+        .and_then(|t| t.as_table())
+        .ok_or_else(|| bad("no [targets.NAME] tables".to_string()))?;
+    let Some(entry) = targets.get(name).and_then(|t| t.as_table()) else {
+        let known: Vec<&str> = targets.keys().map(String::as_str).collect();
+        return Err(bad(format!(
+            "no target `{name}` (known: {})",
+            known.join(", ")
+        )));
+    };
+    let string = |key: &str| -> Result<Option<String>, CliError> {
+        match entry.get(key) {
+            None => Ok(None),
+            Some(toml::Value::String(s)) => Ok(Some(s.clone())),
+            Some(_) => Err(bad(format!("targets.{name}.{key} must be a string"))),
+        }
+    };
+    let mut target = NamedTarget::default();
+    for key in entry.keys() {
+        match key.as_str() {
+            "url" | "user" | "password-file" | "password-env" | "protocol" | "ca-cert"
+            | "insecure" => {}
+            "password" => {
+                return Err(bad(format!(
+                    "targets.{name}.password: keep passwords out of config files; \
+                     use password-file = \"FILE\" or password-env = \"VARIABLE\""
+                )));
+            }
+            other => return Err(bad(format!("targets.{name}: unknown key `{other}`"))),
+        }
+    }
+    target.url = string("url")?.ok_or_else(|| bad(format!("targets.{name} needs a url")))?;
+    target.user = string("user")?;
+    target.password = match (string("password-file")?, string("password-env")?) {
+        (Some(file), None) => Some(PasswordSource::File(PathBuf::from(file))),
+        (None, Some(var)) => Some(PasswordSource::Env(var)),
+        (None, None) => None,
+        (Some(_), Some(_)) => {
+            return Err(bad(format!(
+                "targets.{name}: give password-file or password-env, not both"
+            )));
+        }
+    };
+    target.protocol = string("protocol")?
+        .map(|v| v.parse::<ProtocolVersion>())
+        .transpose()
+        .map_err(|e| bad(format!("targets.{name}.protocol: {e}")))?;
+    target.ca_cert = string("ca-cert")?.map(PathBuf::from);
+    target.insecure = match entry.get("insecure") {
+        None => false,
+        Some(toml::Value::Boolean(b)) => *b,
+        Some(_) => {
+            return Err(bad(format!(
+                "targets.{name}.insecure must be true or false"
+            )));
+        }
+    };
+    Ok(target)
 }
 
 /// EASTEST_PASSWORD, or the first line of the file in EASTEST_PASSWORD_FILE.
