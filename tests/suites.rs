@@ -49,9 +49,17 @@ fn lab() -> Option<(Target, String, ProtocolVersion)> {
     ))
 }
 
+/// The protocol versions every suite runs at against the embedded mock
+/// (the corpus covers where they differ; a suite limits itself with
+/// `versions`). Against a lab server: `EASTEST_VERSION` alone.
+const MOCK_VERSIONS: [&str; 3] = ["12.1", "14.1", "16.1"];
+
 #[rstest]
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn suite(#[files("suites/**/*.toml")] file: PathBuf) {
+async fn suite(
+    #[files("suites/**/*.toml")] file: PathBuf,
+    #[values(0, 1, 2)] version_index: usize,
+) {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites");
     let suite =
         eastest::suite::load(&file, &root).unwrap_or_else(|e| panic!("{}", e.render(false)));
