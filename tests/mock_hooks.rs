@@ -359,9 +359,9 @@ async fn a_delivered_message_arrives_unread_in_the_inbox() {
     );
     assert_eq!(
         text("To").as_deref(),
-        Some("Alice <alice@eastest.invalid>, carol@example.test")
+        Some("\"Alice\" <alice@eastest.invalid>, carol@example.test")
     );
-    assert_eq!(text("Cc").as_deref(), Some("Dave <dave@example.test>"));
+    assert_eq!(text("Cc").as_deref(), Some("\"Dave\" <dave@example.test>"));
     assert_eq!(
         text("DisplayTo").as_deref(),
         Some("Alice; carol@example.test")
@@ -382,14 +382,6 @@ async fn delivering_refuses_what_it_cannot_file() {
     let cases = [
         ("/_eastest/deliver", "just some text, no header"),
         ("/_eastest/deliver", ""),
-        (
-            "/_eastest/deliver",
-            "Subject: x\r\nContent-Type: multipart/mixed; boundary=b\r\n\r\n--b--\r\n",
-        ),
-        (
-            "/_eastest/deliver",
-            "Subject: x\r\nContent-Transfer-Encoding: x-uuencode\r\n\r\nx",
-        ),
         ("/_eastest/deliver?folder=1", "Subject: x\r\n\r\nx"),
     ];
     for (path, body) in cases {

@@ -391,6 +391,8 @@ struct Outgoing {
     /// The header fields of the client's message that a rebuilt message
     /// keeps (all but the MIME structure fields).
     headers: Vec<(String, String)>,
+    /// When the server received it (`DateReceived`): now for a submission.
+    received: i64,
 }
 
 #[derive(Debug, Clone)]
@@ -469,6 +471,7 @@ impl Outgoing {
                 .filter(|(n, _)| !structural.contains(&n.to_ascii_lowercase().as_str()))
                 .cloned()
                 .collect(),
+            received: mime::now(),
         }
     }
 
@@ -661,7 +664,7 @@ impl Outgoing {
         data.push(leaf(
             "Email",
             "DateReceived",
-            &mime::eas_datetime(mime::now()),
+            &mime::eas_datetime(self.received),
         ));
         let display_to = to
             .iter()
@@ -766,6 +769,21 @@ fn original_attachments(source: &Item) -> Vec<OutAttachment> {
             }
         })
         .collect()
+}
+
+/// The Inbox item for a message delivered from outside (the test hook
+/// `/_eastest/deliver`): read like a submission (headers, parts, encodings,
+/// attachments, a meeting invitation), unread, received at its `Date` (now
+/// when it has none or an unreadable one).
+pub(super) fn delivered_item(raw: &str) -> Result<Item, String> {
+    let message = mime::parse(raw).map_err(|e| e.0)?;
+    let mut outgoing = Outgoing::from_message(&message, raw, "");
+    if let Some(date) = message.header("Date").and_then(|d| mime::parse_date(&d)) {
+        outgoing.received = date;
+    }
+    let mut item = outgoing.email_item(false, false);
+    item.mime = Some(raw.to_string());
+    Ok(item)
 }
 
 /// The subject without reply and forward prefixes (`ThreadTopic`).

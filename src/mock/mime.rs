@@ -10,6 +10,7 @@
 //! parser: what it cannot read it leaves out, and only a message without any
 //! header field is refused (InvalidMIME).
 
+use crate::protocol::datetime::{civil_from_days, days_from_civil};
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
@@ -685,29 +686,76 @@ fn ical_datetime(value: &str) -> Option<i64> {
     Some(days_from_civil(y, mo, d) * 86_400 + h * 3600 + mi * 60 + s)
 }
 
-/// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's
-/// algorithm).
-fn days_from_civil(y: i64, m: i64, d: i64) -> i64 {
-    let y = if m <= 2 { y - 1 } else { y };
-    let era = y.div_euclid(400);
-    let yoe = y - era * 400;
-    let mp = (m + 9) % 12;
-    let doy = (153 * mp + 2) / 5 + d - 1;
-    let doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    era * 146_097 + doe - 719_468
-}
-
-/// (year, month, day) of a day count since 1970-01-01.
-fn civil_from_days(z: i64) -> (i64, i64, i64) {
-    let z = z + 719_468;
-    let era = z.div_euclid(146_097);
-    let doe = z - era * 146_097;
-    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
-    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-    let mp = (5 * doy + 2) / 153;
-    let d = doy - (153 * mp + 2) / 5 + 1;
-    let m = if mp < 10 { mp + 3 } else { mp - 9 };
-    (yoe + era * 400 + i64::from(m <= 2), m, d)
+/// Seconds since the epoch of an RFC 5322 date (3.3): `[Day,] DD Mon YYYY
+/// HH:MM[:SS] zone`, the zone `+HHMM`/`-HHMM` or an obsolete name (UT, GMT,
+/// Z, EST, EDT, CST, CDT, MST, MDT, PST, PDT); comments dropped.
+pub fn parse_date(date: &str) -> Option<i64> {
+    let mut clean = String::new();
+    let mut depth = 0u32;
+    for c in date.chars() {
+        match c {
+            '(' => depth += 1,
+            ')' => depth = depth.saturating_sub(1),
+            c if depth == 0 => clean.push(c),
+            _ => {}
+        }
+    }
+    let clean = match clean.split_once(',') {
+        Some((_, rest)) => rest.to_string(),
+        None => clean,
+    };
+    let parts: Vec<&str> = clean.split_whitespace().collect();
+    let [day, month, year, time, zone] = parts.as_slice() else {
+        return None;
+    };
+    let day: i64 = day.parse().ok().filter(|d| (1..=31).contains(d))?;
+    const MONTHS: [&str; 12] = [
+        "jan", "feb", "mar", "apr", "may", "jun", "jul", "aug", "sep", "oct", "nov", "dec",
+    ];
+    let month = MONTHS
+        .iter()
+        .position(|m| m.eq_ignore_ascii_case(month))
+        .map(|m| m as i64 + 1)?;
+    let year: i64 = year.parse().ok()?;
+    // Obsolete two-digit years (RFC 5322 4.3).
+    let year = match year {
+        0..=49 => 2000 + year,
+        50..=999 => 1900 + year,
+        y => y,
+    };
+    let mut hms = time.split(':');
+    let hour: i64 = hms.next()?.parse().ok().filter(|h| (0..24).contains(h))?;
+    let minute: i64 = hms.next()?.parse().ok().filter(|m| (0..60).contains(m))?;
+    let second: i64 = match hms.next() {
+        Some(s) => s.parse().ok().filter(|s| (0..=60).contains(s))?,
+        None => 0,
+    };
+    if hms.next().is_some() {
+        return None;
+    }
+    let offset_minutes: i64 = match zone.to_ascii_uppercase().as_str() {
+        "UT" | "GMT" | "Z" => 0,
+        "EDT" => -4 * 60,
+        "EST" | "CDT" => -5 * 60,
+        "CST" | "MDT" => -6 * 60,
+        "MST" | "PDT" => -7 * 60,
+        "PST" => -8 * 60,
+        z => {
+            let (sign, digits) = match z.as_bytes().first()? {
+                b'+' => (1, &z[1..]),
+                b'-' => (-1, &z[1..]),
+                _ => return None,
+            };
+            if digits.len() != 4 || !digits.bytes().all(|b| b.is_ascii_digit()) {
+                return None;
+            }
+            let hh: i64 = digits[..2].parse().ok()?;
+            let mm: i64 = digits[2..].parse().ok()?;
+            sign * (hh * 60 + mm)
+        }
+    };
+    let local = days_from_civil(year, month, day) * 86_400 + hour * 3_600 + minute * 60 + second;
+    Some(local - offset_minutes * 60)
 }
 
 fn fields(unix: i64) -> (i64, i64, i64, i64, i64, i64) {
@@ -752,6 +800,29 @@ pub fn now() -> i64 {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn rfc5322_dates_parse() {
+        let t = parse_date("Mon, 9 Nov 2026 10:15:00 +0100 (CET)").unwrap();
+        assert_eq!(eas_datetime(t), "2026-11-09T09:15:00.000Z");
+        let t = parse_date("29 Feb 2028 23:30 -0230").unwrap();
+        assert_eq!(eas_datetime(t), "2028-03-01T02:00:00.000Z");
+        assert_eq!(
+            parse_date("Sun, 22 Nov 2026 01:00:00 GMT"),
+            parse_date("Sat, 21 Nov 2026 17:00:00 PST")
+        );
+        for bad in [
+            "",
+            "yesterday",
+            "32 Nov 2026 10:00 +0000",
+            "1 Foo 2026 10:00 +0000",
+            "1 Nov 2026 25:00 +0000",
+            "1 Nov 2026 10:00 +01",
+        ] {
+            assert_eq!(parse_date(bad), None, "{bad}");
+        }
+        assert_eq!(eas_datetime(0), "1970-01-01T00:00:00.000Z");
+    }
 
     #[test]
     fn headers_unfold_and_decode() {

@@ -42,14 +42,14 @@
 //! | `POST /_eastest/items?folder=ID` | adds an item to folder `ID`, of the folder's class; the body is its properties, the children of `ApplicationData` in eastest's XML form (`<email:Subject>Hi</email:Subject>`, prefixes `email:`, `email2:`, `calendar:`, `contacts:`, `contacts2:`, `tasks:`, `notes:`, `airsyncbase:`); 201 with the new ServerId as the body |
 //! | `POST /_eastest/items/change?item=SERVERID` | replaces the item's properties with the body's (same form): a server-side change every device sees |
 //! | `POST /_eastest/items/delete?item=SERVERID` | deletes the item on the server |
-//! | `POST /_eastest/deliver` | delivers the body, a raw single-part text RFC 822 message, to the Inbox as an unread message (From, To, Cc, Subject, Date as `DateReceived`, the body, the MIME source kept); 201 with the new ServerId as the body |
+//! | `POST /_eastest/deliver` | delivers the body, a raw RFC 822 message, to the Inbox as an unread message, read as SendMail reads one (`Date` becomes `DateReceived`); 201 with the new ServerId as the body |
 //!
 //! Item changes wake the user's waiting Ping and Sync requests like any
 //! other change. Answers: 204 (201 for the routes that create an item) on
 //! success, 404 for a device, folder or item the user does not have (a
 //! device that never sent a request), 400 for bad parameters or a body the
 //! route cannot use (not UTF-8, not in the form above, properties of
-//! another class, a multipart message), 401 without valid credentials,
+//! another class, a body that is not a message), 401 without valid credentials,
 //! 413 for a body above `max_body_bytes`; errors carry a short text reason.
 //!
 //! ```no_run

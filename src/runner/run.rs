@@ -1036,7 +1036,9 @@ async fn cleanup(device: &Device, version: ProtocolVersion) -> Result<usize, Str
             xml.push_str(&format!("<Delete><ServerId>{item}</ServerId></Delete>"));
         }
         xml.push_str("</Commands></Collection></Collections></Sync>");
-        requests += send_cleanup(device, Command::Sync, &xml, version).await?;
+        requests += send_cleanup(device, Command::Sync, &xml, version)
+            .await?
+            .requests;
     }
     if let Some(key) = &device.folder_key {
         let mut key = key.clone();
@@ -1045,19 +1047,7 @@ async fn cleanup(device: &Device, version: ProtocolVersion) -> Result<usize, Str
                 "<FolderDelete xmlns=\"FolderHierarchy:\"><SyncKey>{key}</SyncKey>\
                  <ServerId>{folder}</ServerId></FolderDelete>"
             );
-            let body = encode(&xml, &EncodeOptions::strict(version)).map_err(|e| e.to_string())?;
-            let response = device
-                .client
-                .send(Request {
-                    command: Command::FolderDelete,
-                    params: Vec::new(),
-                    headers: Vec::new(),
-                    body: RequestBody::Wbxml(body),
-                    auto_provision: true,
-                    timeout: None,
-                })
-                .await
-                .map_err(|e| e.to_string())?;
+            let response = send_cleanup(device, Command::FolderDelete, &xml, version).await?;
             requests += response.requests;
             if let Some(tree) = decode(&response, version)
                 && let Some(next) = tree.child_text("SyncKey")
@@ -1069,12 +1059,13 @@ async fn cleanup(device: &Device, version: ProtocolVersion) -> Result<usize, Str
     Ok(requests)
 }
 
+/// Sends one cleanup request; an answer other than HTTP 200 is an error.
 async fn send_cleanup(
     device: &Device,
     command: Command,
     xml: &str,
     version: ProtocolVersion,
-) -> Result<usize, String> {
+) -> Result<Response, String> {
     let body = encode(xml, &EncodeOptions::strict(version)).map_err(|e| e.to_string())?;
     let response = device
         .client
@@ -1091,7 +1082,7 @@ async fn send_cleanup(
     if response.status != 200 {
         return Err(format!("{command} answered HTTP {}", response.status));
     }
-    Ok(response.requests)
+    Ok(response)
 }
 
 #[cfg(test)]
