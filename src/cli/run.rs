@@ -390,7 +390,8 @@ fn load_suites(args: &RunArgs) -> Result<Vec<Suite>, CliError> {
         if path.is_dir() {
             let found = suite::discover(path)
                 .map_err(|e| CliError::usage(format!("cannot read {}: {e}", path.display())))?;
-            files.extend(found.into_iter().map(|f| (f, path.clone())));
+            let root = suites_root(path);
+            files.extend(found.into_iter().map(|f| (f, root.clone())));
         } else if path.is_file() {
             files.push((path.clone(), suites_root(path)));
         } else {
@@ -431,14 +432,21 @@ fn load_suites(args: &RunArgs) -> Result<Vec<Suite>, CliError> {
     Ok(suites)
 }
 
-/// The `suites` folder a file lies in (its ancestor of that name), or its
-/// own folder: suite ids (and snapshot paths) are relative to it.
-fn suites_root(file: &Path) -> PathBuf {
-    file.ancestors()
-        .skip(1)
+/// The `suites` folder a file or folder lies in (itself or its nearest
+/// ancestor of that name), or else a folder itself and a file's folder:
+/// suite ids (and so snapshot paths) are relative to it, so
+/// `eastest run suites/sync` and `eastest run` name a suite the same way.
+fn suites_root(path: &Path) -> PathBuf {
+    let start = if path.is_dir() {
+        path
+    } else {
+        path.parent().unwrap_or(path)
+    };
+    start
+        .ancestors()
         .find(|a| a.file_name().is_some_and(|n| n == "suites"))
-        .map(Path::to_path_buf)
-        .unwrap_or_else(|| file.parent().map(Path::to_path_buf).unwrap_or_default())
+        .unwrap_or(start)
+        .to_path_buf()
 }
 
 fn write(file: &Path, text: &str) -> Result<(), CliError> {

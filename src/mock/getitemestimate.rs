@@ -34,8 +34,11 @@
 //!   request's `FilterType`. Without one, no filter (MS-ASCMD 2.2.3.125.2:
 //!   without `Options` every item is enumerated); it is not capped.
 //! - An `Options` with `Class` `SMS` is accepted on an Email folder and
-//!   adds nothing (the mock keeps no SMS items); `MaxItems` and
-//!   `ConversationMode` are accepted and ignored.
+//!   adds nothing (the mock keeps no SMS items); `MaxItems` is accepted
+//!   and ignored. `ConversationMode` on a collection that holds no email is
+//!   Status 103 for the whole request (MS-ASCMD 2.2.3.36.1: it applies to
+//!   email only; the Interop suite's S07_TC13 checks this); on an email
+//!   collection it changes nothing, as the mock keeps no conversations apart.
 
 use crate::wbxml::{Element, ProtocolVersion};
 
@@ -71,6 +74,8 @@ struct EstimateRequest {
     filter: Option<u8>,
     /// The classes the request names (`SMS` included).
     classes: Vec<String>,
+    /// Whether it carries `ConversationMode` (14.0+).
+    conversation_mode: bool,
 }
 
 pub fn handle(ctx: &Ctx, request: &Element) -> Reply {
@@ -79,6 +84,14 @@ pub fn handle(ctx: &Ctx, request: &Element) -> Reply {
         Ok(c) => c,
         Err(why) => return invalid(ctx, &why),
     };
+    let email_only = ctx.device(|mailbox, _, _| {
+        collections.iter().all(|c| {
+            !c.conversation_mode || mailbox.class_of(&c.collection_id) == Some(Class::Email)
+        })
+    });
+    if !email_only {
+        return invalid(ctx, "ConversationMode on a collection that holds no email");
+    }
     let results: Vec<(String, u8, usize)> = ctx.device(|mailbox, device, _| {
         collections
             .iter()
@@ -207,6 +220,7 @@ fn parse_collection(c: &Element) -> Result<EstimateRequest, String> {
         collection_id: String::new(),
         filter: None,
         classes: Vec::new(),
+        conversation_mode: false,
     };
     let mut options = 0;
     for (_, e) in ranked {
@@ -217,6 +231,7 @@ fn parse_collection(c: &Element) -> Result<EstimateRequest, String> {
                 if !matches!(e.text().trim(), "" | "0" | "1") {
                     return Err("ConversationMode is 0 or 1".to_string());
                 }
+                request.conversation_mode = true;
             }
             _ => {
                 options += 1;
@@ -278,6 +293,7 @@ fn parse_collection_12(c: &Element) -> Result<EstimateRequest, String> {
         collection_id: String::new(),
         filter: None,
         classes: Vec::new(),
+        conversation_mode: false,
     };
     for (_, e) in ranked {
         match e.name.as_str() {
@@ -376,6 +392,7 @@ mod tests {
                 collection_id: "1".into(),
                 filter: Some(3),
                 classes: vec!["Email".into(), "SMS".into()],
+                conversation_mode: false,
             }]
         );
         let v12 = request(vec![

@@ -188,6 +188,26 @@ pub fn conversation_id(subject: &str) -> Element {
     }
 }
 
+/// `email2:ConversationIndex` (14.0+; MS-ASCON 2.2.2.4, a required part of
+/// a message in a Sync response from 14.0) of a message that starts a
+/// conversation: the 22-byte header block of MS-OXOMSG 2.2.1.3: a reserved
+/// byte (1), the upper 5 bytes of the FILETIME it was received at, and the
+/// 16 bytes of its conversation's id ([`conversation_id`]).
+pub fn conversation_index(subject: &str, received_unix: i64) -> Element {
+    const FILETIME_EPOCH_OFFSET: i64 = 11_644_473_600;
+    let filetime = (received_unix.max(0) + FILETIME_EPOCH_OFFSET) as u64 * 10_000_000;
+    let mut index = vec![0x01];
+    index.extend_from_slice(&filetime.to_be_bytes()[..5]);
+    if let [Node::Opaque(id)] = conversation_id(subject).children.as_slice() {
+        index.extend_from_slice(id);
+    }
+    Element {
+        namespace: "Email2",
+        name: "ConversationIndex".to_string(),
+        children: vec![Node::Opaque(index)],
+    }
+}
+
 /// How the client wants bodies (the collection's or request's `Options`).
 #[derive(Debug, Clone, Default, PartialEq, Eq, serde::Serialize, serde::Deserialize)]
 pub struct BodyOptions {
@@ -478,6 +498,15 @@ mod tests {
         assert!(for_version(&data[0], ProtocolVersion::V12_1).is_some());
         assert!(for_version(&data[1], ProtocolVersion::V12_1).is_none());
         assert!(for_version(&data[1], ProtocolVersion::V14_0).is_some());
+    }
+
+    #[test]
+    fn conversation_index_is_the_22_byte_header() {
+        let index = conversation_index("Re: Lunch", 1_794_000_000);
+        let bytes = index.opaque().unwrap();
+        assert_eq!(bytes.len(), 22);
+        assert_eq!(bytes[0], 1);
+        assert_eq!(&bytes[6..], conversation_id("Lunch").opaque().unwrap());
     }
 
     #[test]

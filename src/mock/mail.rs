@@ -734,6 +734,10 @@ impl Outgoing {
             data.push(leaf("Email2", "ReceivedAsBcc", "1"));
         }
         data.push(super::items::conversation_id(&self.subject));
+        data.push(super::items::conversation_index(
+            &self.subject,
+            self.received,
+        ));
         Item {
             server_id: String::new(),
             class: Class::Email,

@@ -287,9 +287,13 @@ fn email(
         xml.push_str(flag);
     }
     let conversation = super::items::conversation_id(subject);
+    let received_at = super::sync::parse_any_datetime(received).unwrap_or(0);
+    let index = super::items::conversation_index(subject, received_at);
     xml.push_str(&format!(
-        "<email2:ConversationId opaque=\"base64\">{}</email2:ConversationId>",
-        BASE64.encode(conversation.opaque().unwrap_or_default())
+        "<email2:ConversationId opaque=\"base64\">{}</email2:ConversationId>\
+         <email2:ConversationIndex opaque=\"base64\">{}</email2:ConversationIndex>",
+        BASE64.encode(conversation.opaque().unwrap_or_default()),
+        BASE64.encode(index.opaque().unwrap_or_default())
     ));
     ("1", Class::Email, xml, Some(mime), attachments)
 }

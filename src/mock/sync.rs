@@ -50,8 +50,8 @@
 //!   Status 4 for its collection.
 //! - A collection the device's last FolderSync did not include (or that
 //!   no longer exists) makes the whole Sync Status 12.
-//! - Commands with key 0 are Status 4; `WindowSize` 0 is Status 4, above 512
-//!   it is read as 512; more than 100 collections is Status 15.
+//! - Commands with key 0 are Status 4; more than 100 collections is Status
+//!   15.
 //! - A Wait or HeartbeatInterval that expires without changes gets an empty
 //!   response (HTTP 200 without a body).
 
@@ -338,9 +338,15 @@ fn parse(ctx: &Ctx, request: Option<&Element>) -> Result<SyncRequest, Failure> {
     Ok(SyncRequest { collections, wait })
 }
 
+/// A WindowSize: 0, and anything above 512, is read as 512 (MS-ASCMD
+/// 2.2.3.199).
 fn parse_window(text: &str) -> Option<usize> {
     let n: usize = text.trim().parse().ok()?;
-    (n > 0).then_some(n.min(MAX_WINDOW))
+    Some(if n == 0 {
+        MAX_WINDOW
+    } else {
+        n.min(MAX_WINDOW)
+    })
 }
 
 /// One request `Collection`; `None` for a protocol error (order, missing

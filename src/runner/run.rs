@@ -693,9 +693,7 @@ async fn execute(
                     .map(|t| capture.path.select(t))
                     .unwrap_or_default();
                 match selected.first() {
-                    Some(e) => {
-                        captures.push((capture.variable.clone(), e.text().trim().to_string()))
-                    }
+                    Some(e) => captures.push((capture.variable.clone(), captured_text(e))),
                     None => failures.push(Failure {
                         location: suite.location(capture.span.start),
                         expectation: source_text(suite, capture.span),
@@ -759,6 +757,17 @@ fn clone_request(r: &Request) -> Request {
         },
         auto_provision: r.auto_provision,
         timeout: r.timeout,
+    }
+}
+
+/// What a capture takes from an element: its text, trimmed, or for opaque
+/// content (a ConversationId) its base64, the form a body's
+/// `opaque="base64"` element takes back.
+fn captured_text(e: &Element) -> String {
+    use base64::Engine as _;
+    match e.opaque() {
+        Some(bytes) => base64::engine::general_purpose::STANDARD.encode(bytes),
+        None => e.text().trim().to_string(),
     }
 }
 

@@ -983,15 +983,18 @@ impl<'s> Validator<'s> {
     }
 
     fn check_body(&mut self, key: Span, tmpl: &Template, versions: VersionSet) {
-        // Placeholders become `0` (a value that fits any text element); keep
-        // where each one went to map the encoder's offset back.
+        // Placeholders become `AAAA`: a value that fits any text element and
+        // is valid base64 too (`opaque="base64"` content: a captured opaque
+        // value is its base64 text). Keep where each one went to map the
+        // encoder's offset back.
+        const STAND_IN: &str = "AAAA";
         let mut xml = String::with_capacity(tmpl.text.len());
         let mut moves: Vec<(usize, Span)> = Vec::new(); // (offset in xml, span in text)
         let mut last = 0;
         for (_, s) in scan(&tmpl.text) {
             xml.push_str(&tmpl.text[last..s.start]);
             moves.push((xml.len(), s));
-            xml.push('0');
+            xml.push_str(STAND_IN);
             last = s.end;
         }
         xml.push_str(&tmpl.text[last..]);
@@ -1001,10 +1004,10 @@ impl<'s> Validator<'s> {
                 if x < *at {
                     break;
                 }
-                if x == *at {
+                if x < *at + STAND_IN.len() {
                     return s.start;
                 }
-                shift += (s.end - s.start) as isize - 1;
+                shift += (s.end - s.start) as isize - STAND_IN.len() as isize;
             }
             (x as isize + shift) as usize
         };
