@@ -300,6 +300,37 @@ pub fn write_application_data(
     out.close("ApplicationData");
 }
 
+/// `<ApplicationData>` of an item in a Sync `Add`: as
+/// [`write_application_data`], plus for a message the empty elements
+/// MS-ASEMAIL asks for when it has none of them: `<email:Flag/>` (an
+/// unflagged message, 2.2.2.34) and, from 14.0, `<email:Categories/>`
+/// (2.2.2.16). Not in a `Change`, where an empty element means "removed".
+pub fn write_added_application_data(
+    out: &mut XmlOut,
+    item: &Item,
+    body: &BodyOptions,
+    version: ProtocolVersion,
+) {
+    out.open("ApplicationData");
+    write_properties(out, item, body, version);
+    if item.class == Class::Email {
+        for name in ["Flag", "Categories"] {
+            let absent = !item
+                .data
+                .iter()
+                .any(|e| e.namespace == "Email" && e.name == name);
+            if absent && exists_in("Email", name, version) {
+                out.element(&Element {
+                    namespace: "Email",
+                    name: name.to_string(),
+                    children: Vec::new(),
+                });
+            }
+        }
+    }
+    out.close("ApplicationData");
+}
+
 /// The properties of `item` (the content of `ApplicationData`, or of a
 /// Search or ItemOperations `Properties`).
 pub fn write_properties(

@@ -26,8 +26,8 @@
 //!
 //! Without `CollectionId` every folder is searched; with it only those
 //! folders, and their subfolders with `DeepTraversal`. Results come newest
-//! first (by `DateReceived`; items without one after the messages). Each
-//! `Result` has the item's class, its `LongId` (14.1 and later; the item's
+//! first (by `DateReceived`, then by arrival; items without one after the
+//! messages). Each `Result` has the item's class, its `LongId` (the item's
 //! ServerId, which ItemOperations, SmartReply, SmartForward and
 //! MeetingResponse can take), its folder and its properties shaped by the
 //! request's `BodyPreference` and `MIMESupport`, as Sync sends them.
@@ -371,12 +371,15 @@ fn search_mailbox(ctx: &Ctx, request: &StoreRequest, out: &mut XmlOut) -> Result
                 }
             }
         }
-        // Newest first; items without DateReceived after the messages.
+        // Newest first; items without DateReceived after the messages;
+        // within one second, the later arrival first (modseq), so the order
+        // never depends on when the second ticked.
         matches.sort_by_key(|(_, item)| {
-            std::cmp::Reverse(
+            std::cmp::Reverse((
                 item.text("DateReceived")
                     .and_then(|d| parse_any_datetime(&d)),
-            )
+                item.modseq,
+            ))
         });
         let (status, page) = page(matches.len(), options.range);
         out.leaf("Status", status.to_string());
@@ -384,9 +387,8 @@ fn search_mailbox(ctx: &Ctx, request: &StoreRequest, out: &mut XmlOut) -> Result
             let (folder, item) = matches[i];
             out.open("Result");
             leaf_ns(out, "Class", "AirSync", item.class.name());
-            if v >= ProtocolVersion::V14_1 {
-                out.leaf("LongId", &item.server_id);
-            }
+            // LongId (Search) exists from 12.0 (MS-ASCMD 2.2.3.98.3).
+            out.leaf("LongId", &item.server_id);
             leaf_ns(out, "CollectionId", "AirSync", folder);
             out.open_ns("Properties", NS);
             write_properties(out, item, &options.body, v);

@@ -62,7 +62,9 @@ use crate::protocol::EasDateTime;
 use crate::wbxml::{Element, Node, ProtocolVersion};
 
 use super::command::{Ctx, Reply};
-use super::items::{BodyOptions, Class, Item, write_application_data};
+use super::items::{
+    BodyOptions, Class, Item, write_added_application_data, write_application_data,
+};
 use super::state::{DeviceState, Mailbox};
 use super::xml::XmlOut;
 
@@ -543,7 +545,11 @@ fn write_collection(
                     };
                     out.open(name);
                     out.leaf("ServerId", &item.server_id);
-                    write_application_data(out, item, body, v);
+                    if name == "Add" {
+                        write_added_application_data(out, item, body, v);
+                    } else {
+                        write_application_data(out, item, body, v);
+                    }
                     out.close(name);
                 }
                 ServerChange::Delete(id) | ServerChange::SoftDelete(id) => {
@@ -1119,17 +1125,13 @@ fn merge_change(
             if !matches!(e.name.as_str(), "Read" | "Flag" | "Categories") {
                 continue;
             }
-            let empty = e.children.is_empty();
             match merged
                 .iter_mut()
                 .position(|m| m.namespace == e.namespace && m.name == e.name)
             {
-                // An empty Flag clears it.
-                Some(at) if empty && e.name == "Flag" => {
-                    merged.remove(at);
-                }
+                // An empty Flag clears the flag: kept as the empty Flag
+                // other devices are then sent (MS-ASEMAIL 2.2.2.34).
                 Some(at) => merged[at] = e,
-                None if empty => {}
                 None => merged.push(e),
             }
         }
