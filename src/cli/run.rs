@@ -1,6 +1,7 @@
 //! `eastest run`: the suites against a lab server, or against the embedded
 //! mock (a fresh one per suite) when no target is given.
 
+use std::collections::BTreeSet;
 use std::io::IsTerminal as _;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -86,6 +87,97 @@ pub struct RunArgs {
     /// Do not verify the server's TLS certificate (a warning is printed).
     #[arg(long)]
     insecure: bool,
+    /// Sharding, baselines and the HTML report: the nightly CI options
+    /// (boxed: they would make `RunArgs` much larger than the other
+    /// subcommands' arguments).
+    #[command(flatten)]
+    nightly: Box<NightlyArgs>,
+}
+
+/// The options for nightly CI jobs (README, "Nightly CI").
+#[derive(Debug, Args)]
+struct NightlyArgs {
+    /// Run only shard K of N (1-based), for spreading a big run over CI
+    /// machines: the selected suites, sorted by id, are dealt round-robin
+    /// (the first to shard 1, the second to shard 2, ...), so the N shards
+    /// together run each selected suite exactly once.
+    #[arg(long, value_name = "K/N")]
+    shard: Option<Shard>,
+    /// The snapshot set to compare against: `snapshots/NAME/VERSION/`
+    /// instead of the profile's own, whose `baseline.toml` lists the
+    /// known failures for `--fail-on new-failures`. Default: the profile.
+    #[arg(long, value_name = "NAME")]
+    baseline: Option<String>,
+    /// What makes the exit code 1: `any` failure (the default), or only
+    /// `new-failures`, suites that fail or error and are not listed in the
+    /// baseline's `baseline.toml` (known failures are still reported).
+    #[arg(long, value_name = "WHAT", value_enum, default_value_t = FailOn::Any)]
+    fail_on: FailOn,
+    /// Accept this run's failures as the baseline: write the suites that
+    /// failed or could not run to the baseline's `baseline.toml` (entries of
+    /// suites this run did not select are kept).
+    #[arg(long)]
+    update_baseline: bool,
+    /// Write a self-contained HTML report (works offline).
+    #[arg(long, value_name = "FILE")]
+    html: Option<PathBuf>,
+}
+
+/// `--shard K/N`: the K-th of N shards, 1-based.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Shard {
+    /// 1..=count.
+    pub index: usize,
+    pub count: usize,
+}
+
+impl std::str::FromStr for Shard {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, Self::Err> {
+        let (k, n) = s
+            .split_once('/')
+            .ok_or_else(|| "not K/N (for example 2/4: the second of four shards)".to_string())?;
+        let number = |text: &str, what: &str| {
+            text.trim()
+                .parse::<usize>()
+                .map_err(|_| format!("the {what} `{text}` is not a whole number"))
+        };
+        let (index, count) = (number(k, "shard")?, number(n, "shard count")?);
+        if count == 0 {
+            return Err("the shard count must be at least 1".to_string());
+        }
+        if index == 0 || index > count {
+            return Err(format!(
+                "shard {index} is out of range: shards are numbered 1 to {count}"
+            ));
+        }
+        Ok(Shard { index, count })
+    }
+}
+
+impl Shard {
+    /// This shard's suites: round-robin over the suites sorted by id. Sorting
+    /// first makes the split independent of the order the files were found
+    /// in, so every machine computes the same split from the same selection.
+    fn select(self, mut suites: Vec<Suite>) -> Vec<Suite> {
+        suites.sort_by(|a, b| a.id.cmp(&b.id));
+        suites
+            .into_iter()
+            .enumerate()
+            .filter(|(i, _)| i % self.count == self.index - 1)
+            .map(|(_, s)| s)
+            .collect()
+    }
+}
+
+/// `--fail-on`: which failures make the exit code non-zero.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, clap::ValueEnum)]
+pub enum FailOn {
+    /// Any failed suite exits 1, any suite that could not run exits 2.
+    Any,
+    /// Only suites not listed in the baseline's `baseline.toml`.
+    NewFailures,
 }
 
 pub fn run_command(args: RunArgs) -> Result<(), CliError> {
@@ -108,7 +200,17 @@ async fn run_async(mut args: RunArgs) -> Result<(), CliError> {
         args.ca_cert = args.ca_cert.take().or_else(|| n.ca_cert.clone());
         args.insecure |= n.insecure;
     }
-    let suites = load_suites(&args)?;
+    let mut suites = load_suites(&args)?;
+    if let Some(shard) = args.nightly.shard {
+        let selected = suites.len();
+        suites = shard.select(suites);
+        eprintln!(
+            "eastest: shard {}/{}: {} of {selected} selected suites",
+            shard.index,
+            shard.count,
+            suites.len()
+        );
+    }
     // A progress bar on stderr for runs long enough to want one.
     let progress = (std::io::stderr().is_terminal() && suites.len() > 10).then(|| {
         let bar = indicatif::ProgressBar::new(suites.len() as u64);
@@ -146,8 +248,12 @@ async fn run_async(mut args: RunArgs) -> Result<(), CliError> {
                 .jobs
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             options.query_form = query_form(&args);
-            let store =
-                SnapshotStore::new(args.snapshots.join(&profile).join(version.as_str()), mode);
+            let store = SnapshotStore::new(
+                args.snapshots
+                    .join(args.nightly.baseline.as_deref().unwrap_or(&profile))
+                    .join(version.as_str()),
+                mode,
+            );
             let targets = Arc::new(MockTargets::new());
             let outcome = run(suites, targets.clone(), options, Some(store)).await;
             targets.shutdown().await;
@@ -187,8 +293,12 @@ async fn run_async(mut args: RunArgs) -> Result<(), CliError> {
                 .duration_since(UNIX_EPOCH)
                 .map_or(0, |d| d.as_secs())
                 .to_string();
-            let store =
-                SnapshotStore::new(args.snapshots.join(&profile).join(version.as_str()), mode);
+            let store = SnapshotStore::new(
+                args.snapshots
+                    .join(args.nightly.baseline.as_deref().unwrap_or(&profile))
+                    .join(version.as_str()),
+                mode,
+            );
             let target = Target {
                 url: url.to_string(),
                 user,
@@ -208,7 +318,200 @@ async fn run_async(mut args: RunArgs) -> Result<(), CliError> {
     if let Some(file) = &args.json {
         write(file, &report::json::render(&outcome))?;
     }
-    exit_for(&outcome)
+    if let Some(file) = &args.nightly.html {
+        write(file, &report::html::render(&outcome))?;
+    }
+    if args.nightly.fail_on == FailOn::Any && !args.nightly.update_baseline {
+        return exit_for(&outcome);
+    }
+    let set = args
+        .nightly
+        .baseline
+        .as_deref()
+        .unwrap_or(&outcome.target.profile);
+    let file = args
+        .snapshots
+        .join(set)
+        .join(&outcome.target.version)
+        .join(BASELINE_FILE);
+    let mut known = read_baseline(&file)?;
+    if args.nightly.update_baseline {
+        let accepted = accept_baseline(known.unwrap_or_default(), &outcome);
+        write_baseline(&file, &accepted)?;
+        println!(
+            "baseline {} written: {} known failure(s)",
+            file.display(),
+            accepted.len()
+        );
+        known = Some(accepted);
+    }
+    match args.nightly.fail_on {
+        FailOn::Any => exit_for(&outcome),
+        FailOn::NewFailures => {
+            if known.is_none() {
+                println!(
+                    "baseline {}: no such file, so every failure is new (write one with --update-baseline)",
+                    file.display()
+                );
+            }
+            exit_for_new(&outcome, &known.unwrap_or_default(), &file)
+        }
+    }
+}
+
+/// The file of a snapshot set that lists its known failures.
+const BASELINE_FILE: &str = "baseline.toml";
+
+/// The key of [`BASELINE_FILE`] with the known-failing suite ids.
+const KNOWN_FAILURES: &str = "known-failures";
+
+/// Whether a suite counts as failing for a baseline: it failed or could not run.
+fn failing(status: &SuiteStatus) -> bool {
+    matches!(status, SuiteStatus::Failed | SuiteStatus::Error(_))
+}
+
+/// Reads a baseline file (`known-failures = ["suite/id", ...]`); `None`
+/// when there is none.
+fn read_baseline(file: &Path) -> Result<Option<BTreeSet<String>>, CliError> {
+    let text = match std::fs::read_to_string(file) {
+        Ok(text) => text,
+        Err(e) if e.kind() == std::io::ErrorKind::NotFound => return Ok(None),
+        Err(e) => {
+            return Err(CliError::usage(format!(
+                "cannot read {}: {e}",
+                file.display()
+            )));
+        }
+    };
+    let bad = |why: String| CliError::usage(format!("{}: {why}", file.display()));
+    let table: toml::Table = text.parse().map_err(|e| bad(format!("{e}")))?;
+    if let Some(other) = table.keys().find(|k| k.as_str() != KNOWN_FAILURES) {
+        return Err(bad(format!(
+            "unknown key `{other}` (only `{KNOWN_FAILURES}`)"
+        )));
+    }
+    let mut known = BTreeSet::new();
+    match table.get(KNOWN_FAILURES) {
+        None => {}
+        Some(toml::Value::Array(ids)) => {
+            for id in ids {
+                let id = id.as_str().ok_or_else(|| {
+                    bad(format!("{KNOWN_FAILURES} must hold suite ids (strings)"))
+                })?;
+                known.insert(id.to_string());
+            }
+        }
+        Some(_) => return Err(bad(format!("{KNOWN_FAILURES} must be an array"))),
+    }
+    Ok(Some(known))
+}
+
+/// The baseline after accepting this run: the failing suites of the run,
+/// plus the entries of suites it did not run (another shard's, or outside
+/// `--tag`/`--filter`), so a partial run never forgets them.
+fn accept_baseline(old: BTreeSet<String>, outcome: &RunOutcome) -> BTreeSet<String> {
+    let ran: BTreeSet<&str> = outcome.suites.iter().map(|s| s.id.as_str()).collect();
+    old.into_iter()
+        .filter(|id| !ran.contains(id.as_str()))
+        .chain(
+            outcome
+                .suites
+                .iter()
+                .filter(|s| failing(&s.status))
+                .map(|s| s.id.clone()),
+        )
+        .collect()
+}
+
+fn write_baseline(file: &Path, known: &BTreeSet<String>) -> Result<(), CliError> {
+    let mut table = toml::Table::new();
+    table.insert(
+        KNOWN_FAILURES.to_string(),
+        toml::Value::Array(known.iter().cloned().map(toml::Value::String).collect()),
+    );
+    let body = toml::to_string_pretty(&table)
+        .map_err(|e| CliError::usage(format!("cannot write {}: {e}", file.display())))?;
+    let text = format!(
+        "# The suites known to fail against this snapshot set: with\n\
+         # `eastest run --fail-on new-failures` they are reported but do not fail\n\
+         # the run. Written by `eastest run --update-baseline`; review it like a\n\
+         # snapshot before committing.\n{body}"
+    );
+    if let Some(dir) = file.parent() {
+        std::fs::create_dir_all(dir)
+            .map_err(|e| CliError::usage(format!("cannot create {}: {e}", dir.display())))?;
+    }
+    write(file, &text)
+}
+
+/// The exit code of `--fail-on new-failures`: 2 when a suite the baseline
+/// does not list could not run, 1 when one failed, else 0; known failures
+/// and known failures that now pass are listed on stdout.
+fn exit_for_new(
+    outcome: &RunOutcome,
+    known: &BTreeSet<String>,
+    file: &Path,
+) -> Result<(), CliError> {
+    let still: Vec<&str> = outcome
+        .suites
+        .iter()
+        .filter(|s| failing(&s.status) && known.contains(&s.id))
+        .map(|s| s.id.as_str())
+        .collect();
+    let fixed: Vec<&str> = outcome
+        .suites
+        .iter()
+        .filter(|s| s.status == SuiteStatus::Passed && known.contains(&s.id))
+        .map(|s| s.id.as_str())
+        .collect();
+    if !still.is_empty() {
+        println!(
+            "known failures (baseline {}): {}",
+            file.display(),
+            still.join(", ")
+        );
+    }
+    if !fixed.is_empty() {
+        println!(
+            "known failures that now pass (drop them with --update-baseline): {}",
+            fixed.join(", ")
+        );
+    }
+    let new = |error: bool| -> Vec<&str> {
+        outcome
+            .suites
+            .iter()
+            .filter(|s| !known.contains(&s.id))
+            .filter(|s| match &s.status {
+                SuiteStatus::Error(_) => error,
+                SuiteStatus::Failed => !error,
+                _ => false,
+            })
+            .map(|s| s.id.as_str())
+            .collect()
+    };
+    let (errors, failed) = (new(true), new(false));
+    if !errors.is_empty() {
+        return Err(CliError {
+            code: EXIT_ERROR,
+            message: format!(
+                "{} suite(s) could not run that the baseline does not list: {}",
+                errors.len(),
+                errors.join(", ")
+            ),
+        });
+    }
+    if !failed.is_empty() {
+        return Err(CliError {
+            code: EXIT_FAILED,
+            message: format!(
+                "{} new failure(s) since the baseline: {}",
+                failed.len(),
+                failed.join(", ")
+            ),
+        });
+    }
+    Ok(())
 }
 
 fn query_form(args: &RunArgs) -> QueryForm {

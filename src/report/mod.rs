@@ -14,6 +14,7 @@
 //! [`crate::runner::normalize`]).
 
 pub mod console;
+pub mod html;
 pub mod json;
 pub mod junit;
 
