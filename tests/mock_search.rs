@@ -192,18 +192,12 @@ async fn a_subject_word_finds_its_message() {
         );
         let result = store.child("Result").unwrap();
         let long_id = result.child_text("LongId");
-        if version == "12.1" || version == "14.0" {
-            assert_eq!(
-                result.child_names(),
-                ["Class", "CollectionId", "Properties"]
-            );
-        } else {
-            assert_eq!(
-                result.child_names(),
-                ["Class", "LongId", "CollectionId", "Properties"]
-            );
-            assert!(long_id.is_some_and(|id| id.starts_with("1:")), "{version}");
-        }
+        // LongId (Search) exists from 12.0 (MS-ASCMD 2.2.3.98.3).
+        assert_eq!(
+            result.child_names(),
+            ["Class", "LongId", "CollectionId", "Properties"]
+        );
+        assert!(long_id.is_some_and(|id| id.starts_with("1:")), "{version}");
         let properties = result.child("Properties").unwrap();
         assert_eq!(
             properties.child_text("From").as_deref(),

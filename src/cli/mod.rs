@@ -1,5 +1,6 @@
 //! Command-line parsing and dispatch. Each subcommand lives in its own module.
 
+mod matrix;
 mod run;
 mod serve;
 mod wbxml;
@@ -39,6 +40,8 @@ enum Command {
     /// Run the embedded mock EAS server on loopback. Logs one line per
     /// request on stderr (level: EASTEST_LOG, default info).
     Serve(serve::ServeArgs),
+    /// The catch matrix: which suites catch each fault profile of the mock.
+    Matrix(matrix::MatrixArgs),
 }
 
 const AFTER_HELP: &str = "\
@@ -60,13 +63,14 @@ pub fn main() -> ExitCode {
     let cli = Cli::parse();
     let default_filter = match cli.command {
         Command::Serve(_) => Some("info"),
-        Command::Wbxml(_) | Command::Run(_) => None,
+        Command::Wbxml(_) | Command::Run(_) | Command::Matrix(_) => None,
     };
     init_logging(default_filter);
     let result = match cli.command {
         Command::Wbxml(cmd) => wbxml::run(cmd),
         Command::Serve(args) => serve::run(args),
         Command::Run(args) => run::run_command(args),
+        Command::Matrix(args) => matrix::run(args),
     };
     match result {
         Ok(()) => ExitCode::SUCCESS,

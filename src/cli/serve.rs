@@ -5,7 +5,7 @@ use std::path::PathBuf;
 
 use clap::Args;
 use eastest::mock::{
-    Account, DATA_FILE_NAME, MockConfig, MockServer, PersistError, parse_accounts,
+    Account, DATA_FILE_NAME, MockConfig, MockServer, PersistError, Profile, parse_accounts,
 };
 
 use super::CliError;
@@ -34,9 +34,46 @@ pub struct ServeArgs {
     /// and is gone at exit.
     #[arg(long, value_name = "DIR")]
     data: Option<PathBuf>,
+    /// Misbehave like documented server regressions (fault profiles, e.g.
+    /// `kb967525`); several compose, comma-separated or repeated. For
+    /// showing that suites catch them; see --list-profiles.
+    #[arg(long, value_name = "NAME[,NAME...]", value_delimiter = ',')]
+    profile: Vec<String>,
+    /// List the fault profiles (name, reference, what goes wrong) and exit.
+    #[arg(long)]
+    list_profiles: bool,
+}
+
+/// The `--list-profiles` table: name, reference, one line each.
+pub fn profile_list() -> String {
+    let width = Profile::all().map(|p| p.name().len()).max().unwrap_or(0);
+    let reference = Profile::all()
+        .map(|p| p.reference().len())
+        .max()
+        .unwrap_or(0);
+    Profile::all()
+        .map(|p| {
+            format!(
+                "{:width$}  {:reference$}  {}\n",
+                p.name(),
+                p.reference(),
+                p.summary()
+            )
+        })
+        .collect()
+}
+
+/// `--profile` values: every name known, each once, in the order given.
+fn parse_profiles(names: &[String]) -> Result<Vec<Profile>, CliError> {
+    Profile::parse_list(&names.join(",")).map_err(|e| CliError::usage(e.to_string()))
 }
 
 pub fn run(args: ServeArgs) -> Result<(), CliError> {
+    if args.list_profiles {
+        print!("{}", profile_list());
+        return Ok(());
+    }
+    let profiles = parse_profiles(&args.profile)?;
     let accounts = match &args.users {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -53,6 +90,7 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         require_provisioning: !args.no_provisioning,
         test_hooks: args.test_hooks,
         data_dir: args.data.clone(),
+        profiles: profiles.clone(),
         ..MockConfig::default()
     };
     let runtime = tokio::runtime::Runtime::new()
@@ -79,6 +117,13 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
             } else {
                 println!("account: {}", a.user);
             }
+        }
+        if !profiles.is_empty() {
+            let names: Vec<&str> = profiles.iter().map(|p| p.name()).collect();
+            println!(
+                "fault profiles: {} (NOT a faithful server: misbehaves on purpose)",
+                names.join(", ")
+            );
         }
         match &args.data {
             Some(dir) => println!("data: {}", dir.join(DATA_FILE_NAME).display()),

@@ -41,7 +41,8 @@ use crate::protocol::{Command, ProtocolVersion, RequestBody, RequestQuery};
 use crate::wbxml::{DecodeOptions, Element};
 
 use super::Shared;
-use super::command::{Ctx, IMPLEMENTED, Reply, dispatch, root_of};
+use super::command::{Ctx, IMPLEMENTED, Reply, root_of};
+use super::faults;
 use super::xml::XmlOut;
 
 /// The path EAS clients post to.
@@ -245,23 +246,34 @@ async fn handle_post(
     }
 
     let not_wbxml = matches!(body_kind, RequestBody::None | RequestBody::Mime);
-    if not_wbxml || (body.is_empty() && body_kind == RequestBody::OptionalWbxml) {
-        return reply(&shared, dispatch(command, &ctx, None).await);
-    }
-    let request = match Element::from_wbxml(&body, &DecodeOptions::strict(version)) {
-        Ok(r) => r,
-        Err(e) => return command_failure(400, 102, &format!("InvalidWBXML: {e}")),
+    let request = if not_wbxml || (body.is_empty() && body_kind == RequestBody::OptionalWbxml) {
+        None
+    } else {
+        let request = match Element::from_wbxml(&body, &DecodeOptions::strict(version)) {
+            Ok(r) => r,
+            Err(e) => return command_failure(400, 102, &format!("InvalidWBXML: {e}")),
+        };
+        if let Some((ns, root)) = root_of(command)
+            && (request.namespace != ns || request.name != root)
+        {
+            let why = format!(
+                "InvalidXML: a {command} request's root is {ns}:{root}, not {}:{}",
+                request.namespace, request.name
+            );
+            return command_failure(400, 103, &why);
+        }
+        Some(request)
     };
-    if let Some((ns, root)) = root_of(command)
-        && (request.namespace != ns || request.name != root)
-    {
-        let why = format!(
-            "InvalidXML: a {command} request's root is {ns}:{root}, not {}:{}",
-            request.namespace, request.name
-        );
-        return command_failure(400, 103, &why);
+    // The one call into the handlers, through the fault profiles'
+    // interceptors (`super::faults`; with no profile configured, the
+    // handler's `dispatch` alone). A profile may add HTTP headers
+    // (`Retry-After`).
+    let answer = faults::dispatch(&shared.faults, command, &ctx, request.as_ref()).await;
+    let mut response = reply(&shared, answer.reply);
+    for (name, value) in answer.headers {
+        response.headers_mut().insert(name, header_value(&value));
     }
-    reply(&shared, dispatch(command, &ctx, Some(&request)).await)
+    response
 }
 
 fn reply(shared: &Shared, reply: Reply) -> Response {

@@ -19,6 +19,7 @@
 //! | `mail`, `mime`, `meetingresponse` | SendMail, SmartReply, SmartForward (WBXML, and raw MIME in 12.1) delivering to the accounts' Inboxes; meeting invitations and MeetingResponse |
 //! | `search`, `find`, `resolverecipients`, `validatecert`, `settings` | Search (Mailbox, GAL), Find (16.1), ResolveRecipients, ValidateCert, Settings |
 //! | `items`, `seed` | the five item classes, version pruning, body shaping; the seed every mailbox starts with |
+//! | `faults` | fault profiles ([`MockConfig::profiles`]): documented server regressions as interceptors around dispatch, apart from the handlers |
 //! | `state`, `persist` | the store (one lock; in memory, or a redb database with `data_dir`) |
 //!
 //! Every command of MS-ASCMD is answered except GetHierarchy (12.1 only,
@@ -63,6 +64,7 @@
 
 mod accounts;
 mod command;
+mod faults;
 mod find;
 mod folders;
 mod foldersync;
@@ -96,6 +98,7 @@ use tokio::sync::oneshot;
 use tokio::task::JoinHandle;
 
 pub use accounts::{Account, AccountsError, parse_accounts};
+pub use faults::{Profile, UnknownProfile};
 pub use http::PATH;
 pub use persist::{FILE_NAME as DATA_FILE_NAME, PersistError};
 pub use provision::POLICY_TYPE;
@@ -128,6 +131,10 @@ pub struct MockConfig {
     /// missing, and load it at start: a restart, even a crash, then loses
     /// nothing that was acknowledged. `None` (the default): in memory only.
     pub data_dir: Option<std::path::PathBuf>,
+    /// Fault profiles: misbehave like these documented server regressions
+    /// (`faults` module; `eastest serve --profile`, `--list-profiles`).
+    /// Empty (the default): the spec-faithful server.
+    pub profiles: Vec<Profile>,
 }
 
 impl Default for MockConfig {
@@ -141,6 +148,7 @@ impl Default for MockConfig {
             test_hooks: false,
             heartbeat_range: (60, 3540),
             data_dir: None,
+            profiles: Vec::new(),
         }
     }
 }
@@ -149,6 +157,8 @@ impl Default for MockConfig {
 struct Shared {
     config: MockConfig,
     store: state::Store,
+    /// The interceptors of `config.profiles` (none: the clean handlers).
+    faults: faults::Faults,
 }
 
 /// A running mock server. Dropping it without [`MockServer::shutdown`] stops
@@ -172,7 +182,12 @@ impl MockServer {
             .map_err(io::Error::other)?;
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
-        let shared = Arc::new(Shared { store, config });
+        let faults = faults::Faults::new(&config.profiles);
+        let shared = Arc::new(Shared {
+            store,
+            config,
+            faults,
+        });
         let weak = shared
             .config
             .data_dir
