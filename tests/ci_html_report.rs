@@ -1,7 +1,9 @@
 //! `eastest run --html FILE`: one self-contained page with the summary, the
 //! filters, each suite and step with its result, request and response, and a
-//! side-by-side diff for a changed snapshot. Checked for its structure (no
-//! browser on this machine: see the report of issue 8).
+//! side-by-side diff for a changed snapshot. Checked for its structure, and
+//! loaded in headless Chromium (Debian's `chromium`, which `.ci/run`
+//! installs; the test fails without it): no console error, and the failing
+//! step's diff is in the rendered page.
 
 use std::path::{Path, PathBuf};
 use std::process::Command;
@@ -139,5 +141,34 @@ fn the_html_report_shows_results_exchanges_and_a_side_by_side_diff() {
     );
     // Shown once, side by side: not also as the console's unified diff.
     assert!(!html.contains("-      &lt;FolderHierarchy:DisplayName&gt;Old Inbox"));
+
+    // In a real browser, offline: it loads without console errors and the
+    // rendered document shows the failing step's diff.
+    let page = dir.join("report.html");
+    let profile = dir.join("chromium-profile");
+    let out = Command::new("chromium")
+        .args([
+            "--headless",
+            "--no-sandbox",
+            "--disable-gpu",
+            "--no-first-run",
+            "--disable-extensions",
+            "--enable-logging=stderr",
+            "--v=0",
+            "--virtual-time-budget=3000",
+        ])
+        .arg(format!("--user-data-dir={}", profile.display()))
+        .arg("--dump-dom")
+        .arg(format!("file://{}", page.display()))
+        .output()
+        .expect("chromium runs (Debian: apt-get install chromium)");
+    let dom = String::from_utf8_lossy(&out.stdout);
+    let log = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "chromium failed: {log}");
+    let console: Vec<&str> = log.lines().filter(|l| l.contains(":CONSOLE")).collect();
+    assert!(console.is_empty(), "console messages: {console:?}");
+    assert!(dom.contains("<table class=\"diff\">"), "{dom}");
+    assert!(dom.contains("Old Inbox"), "{dom}");
+    assert!(dom.contains("id=\"show-failed\""), "{dom}");
     let _ = std::fs::remove_dir_all(&dir);
 }
