@@ -352,9 +352,17 @@ pub fn write_properties(
     }
 }
 
-/// `element` without the descendants `version` does not have; `None` if the
-/// element itself does not exist there.
+/// `element` as `version` has it: what moved between versions is carried
+/// over (a calendar item's location is `calendar:Location` text up to 14.1
+/// and `airsyncbase:Location` with a `DisplayName` from 16.0; an exception
+/// is named by `calendar:ExceptionStartTime` up to 14.1 and by
+/// `airsyncbase:InstanceId` from 16.0, MS-ASCAL 2.2.2.26, MS-ASAIRS
+/// 2.2.2.28), and the descendants the version does not have are left out;
+/// `None` if the element itself does not exist there.
 pub fn for_version(element: &Element, version: ProtocolVersion) -> Option<Element> {
+    if let Some(moved) = moved_for_version(element, version) {
+        return for_version(&moved, version);
+    }
     if !exists_in(element.namespace, &element.name, version) {
         return None;
     }
@@ -382,6 +390,49 @@ pub fn for_version(element: &Element, version: ProtocolVersion) -> Option<Elemen
             })
             .collect(),
     })
+}
+
+/// The form `version` gives an element that changed between versions, if
+/// `element` is in the other form.
+fn moved_for_version(element: &Element, version: ProtocolVersion) -> Option<Element> {
+    let sixteen = version >= ProtocolVersion::V16_0;
+    let text = |namespace: &'static str, name: &str, value: String| Element {
+        namespace,
+        name: name.to_string(),
+        children: vec![Node::Text(value)],
+    };
+    match (element.namespace, element.name.as_str(), sixteen) {
+        ("Calendar", "Location", true) => Some(Element {
+            namespace: "AirSyncBase",
+            name: "Location".to_string(),
+            children: vec![Node::Element(text(
+                "AirSyncBase",
+                "DisplayName",
+                element.text(),
+            ))],
+        }),
+        ("AirSyncBase", "Location", false) => Some(text(
+            "Calendar",
+            "Location",
+            element.child_text("DisplayName").unwrap_or_default(),
+        )),
+        ("Calendar", "ExceptionStartTime", true) => {
+            // InstanceId is an MS-ASDTYPE dateTime (`2026-11-11T09:00:00.000Z`).
+            let value = element.text();
+            let extended = super::sync::parse_any_datetime(&value)
+                .map(super::mime::eas_datetime)
+                .unwrap_or(value);
+            Some(text("AirSyncBase", "InstanceId", extended))
+        }
+        ("AirSyncBase", "InstanceId", false) => {
+            let value = element.text();
+            let compact = super::sync::parse_any_datetime(&value)
+                .map(super::mime::compact_datetime)
+                .unwrap_or(value);
+            Some(text("Calendar", "ExceptionStartTime", compact))
+        }
+        _ => None,
+    }
 }
 
 /// The `airsyncbase:Body` as the client asked: the first preference the item
@@ -538,6 +589,47 @@ mod tests {
         assert_eq!(bytes.len(), 22);
         assert_eq!(bytes[0], 1);
         assert_eq!(&bytes[6..], conversation_id("Lunch").opaque().unwrap());
+    }
+
+    #[test]
+    fn what_moved_between_versions_is_carried_over() {
+        let data = parse_application_data(
+            "<calendar:Location>Room 4</calendar:Location>\
+             <calendar:Exceptions><calendar:Exception>\
+             <calendar:ExceptionStartTime>20261111T090000Z</calendar:ExceptionStartTime>\
+             </calendar:Exception></calendar:Exceptions>",
+        )
+        .unwrap();
+        let v16 = ProtocolVersion::V16_1;
+        let location = for_version(&data[0], v16).unwrap();
+        assert_eq!(
+            (location.namespace, location.name.as_str()),
+            ("AirSyncBase", "Location")
+        );
+        assert_eq!(
+            location.child_text("DisplayName").as_deref(),
+            Some("Room 4")
+        );
+        let exceptions = for_version(&data[1], v16).unwrap();
+        let exception = exceptions.child("Exception").unwrap();
+        assert_eq!(
+            exception.child_text("InstanceId").as_deref(),
+            Some("2026-11-11T09:00:00.000Z")
+        );
+        // And back, for an older device reading what a 16.x client wrote.
+        let back = for_version(&location, ProtocolVersion::V14_1).unwrap();
+        assert_eq!(
+            (back.namespace, back.text().as_str()),
+            ("Calendar", "Room 4")
+        );
+        let back = for_version(&exceptions, ProtocolVersion::V14_1).unwrap();
+        assert_eq!(
+            back.child("Exception")
+                .unwrap()
+                .child_text("ExceptionStartTime")
+                .as_deref(),
+            Some("20261111T090000Z")
+        );
     }
 
     #[test]
