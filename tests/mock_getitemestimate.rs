@@ -6,8 +6,8 @@
 
 mod common;
 
-use common::{Device, basic, folder_sync_request};
-use eastest::mock::{MockConfig, MockServer};
+use common::{Device, W, folder_sync, hook, hooks_server, prime, sync_all};
+use eastest::mock::MockServer;
 use eastest::wbxml::Element;
 use reqwest::StatusCode;
 
@@ -23,60 +23,11 @@ const GIE_CLASS: u8 = 0x09;
 const GIE_COLLECTION_ID: u8 = 0x0A;
 
 // AirSync tokens.
-const SYNC: u8 = 0x05;
 const SYNC_KEY: u8 = 0x0B;
-const COLLECTION: u8 = 0x0F;
 const CLASS: u8 = 0x10;
 const COLLECTION_ID: u8 = 0x12;
-const WINDOW_SIZE: u8 = 0x15;
 const OPTIONS: u8 = 0x17;
 const FILTER_TYPE: u8 = 0x18;
-const COLLECTIONS: u8 = 0x1C;
-
-/// A WBXML body written token by token, switching code pages as needed.
-struct W {
-    bytes: Vec<u8>,
-    page: u8,
-}
-
-impl W {
-    fn new(page: u8, root: u8) -> W {
-        let mut bytes = vec![0x03, 0x01, 0x6A, 0x00];
-        bytes.extend_from_slice(&[0x00, page, root | 0x40]);
-        W { bytes, page }
-    }
-
-    fn page(&mut self, page: u8) {
-        if self.page != page {
-            self.bytes.extend_from_slice(&[0x00, page]);
-            self.page = page;
-        }
-    }
-
-    fn open(mut self, page: u8, token: u8) -> W {
-        self.page(page);
-        self.bytes.push(token | 0x40);
-        self
-    }
-
-    fn text(mut self, page: u8, token: u8, text: &str) -> W {
-        self.page(page);
-        self.bytes.push(token | 0x40);
-        self.bytes.push(0x03);
-        self.bytes.extend_from_slice(text.as_bytes());
-        self.bytes.extend_from_slice(&[0x00, 0x01]);
-        self
-    }
-
-    fn end(mut self) -> W {
-        self.bytes.push(0x01);
-        self
-    }
-
-    fn done(self) -> Vec<u8> {
-        self.end().bytes
-    }
-}
 
 /// One 14.0+ `Collection`: SyncKey, CollectionId, then an `Options` with
 /// the given Class and FilterType when either is given.
@@ -143,55 +94,11 @@ async fn estimate(device: &Device, a: Ask<'_>) -> (String, Option<String>) {
     (status, estimate)
 }
 
-async fn hooks_server() -> MockServer {
-    MockServer::start(MockConfig {
-        test_hooks: true,
-        ..MockConfig::default()
-    })
-    .await
-    .expect("the mock starts")
-}
-
+/// A provisioned device of alice that has done its first FolderSync.
 async fn ready(server: &MockServer, version: &'static str, id: &'static str) -> Device {
     let device = Device::provisioned(server, version, "alice", id).await;
-    let response = device.call("FolderSync", folder_sync_request("0")).await;
-    assert_eq!(response.child_text("Status").as_deref(), Some("1"));
+    folder_sync(&device).await;
     device
-}
-
-fn sync_request(key: &str, collection_id: &str) -> Vec<u8> {
-    W::new(AIRSYNC, SYNC)
-        .open(AIRSYNC, COLLECTIONS)
-        .open(AIRSYNC, COLLECTION)
-        .text(AIRSYNC, SYNC_KEY, key)
-        .text(AIRSYNC, COLLECTION_ID, collection_id)
-        .text(AIRSYNC, WINDOW_SIZE, "100")
-        .end()
-        .end()
-        .done()
-}
-
-/// A Sync of one collection; the new key.
-async fn sync(device: &Device, key: &str, collection_id: &str) -> String {
-    let response = device.call("Sync", sync_request(key, collection_id)).await;
-    let collection = response
-        .child("Collections")
-        .and_then(|c| c.child("Collection"))
-        .expect("Collections/Collection");
-    assert_eq!(collection.child_text("Status").as_deref(), Some("1"));
-    collection.child_text("SyncKey").expect("a key")
-}
-
-async fn hook(server: &MockServer, path: &str, body: &str) -> (StatusCode, String) {
-    let response = common::http()
-        .post(format!("http://{}{path}", server.addr()))
-        .header("Authorization", basic("alice", "alice-pass"))
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("the mock answers");
-    let status = response.status();
-    (status, response.text().await.unwrap())
 }
 
 fn success(n: usize) -> (String, Option<String>) {
@@ -208,12 +115,12 @@ async fn an_unprimed_collection_is_status_3_then_the_estimate_follows_syncs() {
         assert_eq!(got, ("3".to_string(), None), "key {key}");
     }
     // Primed: the three seed messages are still to come.
-    let key = sync(&device, "0", "1").await;
+    let key = prime(&device, "1").await;
     assert_eq!(estimate(&device, ask(&key, "1")).await, success(3));
     // The estimate changes no state: the same answer again.
     assert_eq!(estimate(&device, ask(&key, "1")).await, success(3));
     // After the Sync that brings them, nothing.
-    let newer = sync(&device, &key, "1").await;
+    let newer = sync_all(&device, "1", &key).await.1;
     assert_eq!(estimate(&device, ask(&newer, "1")).await, success(0));
     // A server-side change and a new message: two.
     let (status, _) = hook(
@@ -226,7 +133,7 @@ async fn an_unprimed_collection_is_status_3_then_the_estimate_follows_syncs() {
     let (status, _) = hook(&server, "/_eastest/deliver", "Subject: New\r\n\r\nx").await;
     assert_eq!(status, StatusCode::CREATED);
     assert_eq!(estimate(&device, ask(&newer, "1")).await, success(2));
-    let newest = sync(&device, &newer, "1").await;
+    let newest = sync_all(&device, "1", &newer).await.1;
     assert_eq!(estimate(&device, ask(&newest, "1")).await, success(0));
 }
 
@@ -234,8 +141,8 @@ async fn an_unprimed_collection_is_status_3_then_the_estimate_follows_syncs() {
 async fn a_key_other_than_the_current_one_is_status_4() {
     let server = common::start().await;
     let device = ready(&server, "16.1", "dev1").await;
-    let first = sync(&device, "0", "8").await;
-    let current = sync(&device, &first, "8").await;
+    let first = prime(&device, "8").await;
+    let current = sync_all(&device, "8", &first).await.1;
     assert_ne!(first, current);
     for key in [first.as_str(), "0", "999", "junk"] {
         let got = estimate(&device, ask(key, "8")).await;
@@ -248,7 +155,7 @@ async fn a_key_other_than_the_current_one_is_status_4() {
 async fn unknown_or_unsyncable_collections_and_wrong_classes_are_status_2() {
     let server = common::start().await;
     let device = ready(&server, "14.0", "dev1").await;
-    let key = sync(&device, "0", "1").await;
+    let key = prime(&device, "1").await;
     // No such folder; Journal holds nothing syncable.
     for id in ["99", "10"] {
         assert_eq!(
@@ -274,9 +181,9 @@ async fn unknown_or_unsyncable_collections_and_wrong_classes_are_status_2() {
 async fn several_collections_answer_in_order_each_with_its_status() {
     let server = common::start().await;
     let device = ready(&server, "14.1", "dev1").await;
-    let inbox = sync(&device, "0", "1").await;
-    let contacts = sync(&device, "0", "8").await;
-    let contacts = sync(&device, &contacts, "8").await;
+    let inbox = prime(&device, "1").await;
+    let contacts = prime(&device, "8").await;
+    let contacts = sync_all(&device, "8", &contacts).await.1;
     let root = device
         .call(
             "GetItemEstimate",
@@ -320,7 +227,7 @@ async fn filter_type_limits_the_estimate() {
         let (status, _) = hook(&server, "/_eastest/deliver", message).await;
         assert_eq!(status, StatusCode::CREATED);
     }
-    let key = sync(&device, "0", "1").await;
+    let key = prime(&device, "1").await;
     let with = |filter| Ask {
         filter: Some(filter),
         ..ask(&key, "1")
@@ -336,7 +243,7 @@ async fn filter_type_limits_the_estimate() {
 async fn version_12_1_uses_its_own_collection_shape() {
     let server = common::start().await;
     let device = ready(&server, "12.1", "dev1").await;
-    let key = sync(&device, "0", "1").await;
+    let key = prime(&device, "1").await;
     let body = |key: &str| {
         W::new(GIE, GET_ITEM_ESTIMATE)
             .open(GIE, GIE_COLLECTIONS)

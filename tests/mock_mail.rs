@@ -6,91 +6,22 @@
 
 mod common;
 
-use common::{Device, basic, folder_sync_request, start};
+use common::{
+    Body, CLIENT_ID, COMPOSE_MAIL, Device, MIME, SAVE_IN_SENT_ITEMS, SEND_MAIL, items,
+    send_mail_request, sent_ok, start, with_subject,
+};
 use eastest::mock::MockServer;
 use eastest::wbxml::{DecodeOptions, Element, ProtocolVersion};
 use reqwest::StatusCode;
 
-// Code page 21, ComposeMail.
-const COMPOSE_MAIL: u8 = 0x15;
-const SEND_MAIL: u8 = 0x05;
+// Code page 21, ComposeMail (the SendMail tokens are common's).
 const SMART_FORWARD: u8 = 0x06;
 const SMART_REPLY: u8 = 0x07;
-const SAVE_IN_SENT_ITEMS: u8 = 0x08;
 const REPLACE_MIME: u8 = 0x09;
 const SOURCE: u8 = 0x0B;
 const FOLDER_ID: u8 = 0x0C;
 const ITEM_ID: u8 = 0x0D;
-const MIME: u8 = 0x10;
-const CLIENT_ID: u8 = 0x11;
 const ACCOUNT_ID: u8 = 0x13;
-
-// Code page 0, AirSync.
-const SYNC: u8 = 0x05;
-const SYNC_KEY: u8 = 0x0B;
-const COLLECTION: u8 = 0x0F;
-const COLLECTION_ID: u8 = 0x12;
-const GET_CHANGES: u8 = 0x13;
-const WINDOW_SIZE: u8 = 0x15;
-const COLLECTIONS: u8 = 0x1C;
-
-/// A WBXML body, token by token (with OPAQUE, which the shared builder
-/// lacks).
-struct Wbxml(Vec<u8>);
-
-impl Wbxml {
-    fn new(page: u8, root: u8) -> Wbxml {
-        Wbxml(vec![0x03, 0x01, 0x6A, 0x00, 0x00, page, root | 0x40])
-    }
-    fn open(mut self, token: u8) -> Wbxml {
-        self.0.push(token | 0x40);
-        self
-    }
-    fn end(mut self) -> Wbxml {
-        self.0.push(0x01);
-        self
-    }
-    fn empty(mut self, token: u8) -> Wbxml {
-        self.0.push(token);
-        self
-    }
-    fn text(mut self, token: u8, text: &str) -> Wbxml {
-        self.0.push(token | 0x40);
-        self.0.push(0x03);
-        self.0.extend_from_slice(text.as_bytes());
-        self.0.extend_from_slice(&[0x00, 0x01]);
-        self
-    }
-    /// `<tag>` with OPAQUE content (multi-byte length).
-    fn opaque(mut self, token: u8, bytes: &[u8]) -> Wbxml {
-        self.0.push(token | 0x40);
-        self.0.push(0xC3);
-        let mut len = bytes.len();
-        let mut groups = vec![(len & 0x7F) as u8];
-        len >>= 7;
-        while len > 0 {
-            groups.push((len & 0x7F) as u8 | 0x80);
-            len >>= 7;
-        }
-        groups.reverse();
-        self.0.extend_from_slice(&groups);
-        self.0.extend_from_slice(bytes);
-        self.0.push(0x01);
-        self
-    }
-    fn done(self) -> Vec<u8> {
-        self.end().0
-    }
-}
-
-/// `<SendMail><ClientId/>[<SaveInSentItems/>]<Mime/></SendMail>`.
-fn send_mail(client_id: &str, save: bool, mime: &str) -> Vec<u8> {
-    let mut b = Wbxml::new(COMPOSE_MAIL, SEND_MAIL).text(CLIENT_ID, client_id);
-    if save {
-        b = b.empty(SAVE_IN_SENT_ITEMS);
-    }
-    b.text(MIME, mime).done()
-}
 
 /// SmartReply or SmartForward of `item` in `folder`.
 fn smart(
@@ -101,7 +32,7 @@ fn smart(
     replace: bool,
     mime: &str,
 ) -> Vec<u8> {
-    let mut b = Wbxml::new(COMPOSE_MAIL, root)
+    let mut b = Body::new(COMPOSE_MAIL, root)
         .text(CLIENT_ID, client_id)
         .open(SOURCE)
         .text(FOLDER_ID, folder)
@@ -122,23 +53,6 @@ fn message(to: &str, subject: &str, text: &str) -> String {
     )
 }
 
-/// Posts a ComposeMail command and asserts the spec's success: HTTP 200,
-/// no body.
-async fn sent_ok(device: &Device, cmd: &str, body: Vec<u8>) {
-    let response = device.post(cmd, body).await;
-    assert_eq!(
-        response.status(),
-        StatusCode::OK,
-        "{cmd} in {}",
-        device.version
-    );
-    let bytes = response.bytes().await.unwrap();
-    assert!(
-        bytes.is_empty(),
-        "a successful {cmd} has no body: {bytes:?}"
-    );
-}
-
 /// Posts a ComposeMail command that must fail; its root `Status`.
 async fn status_of(device: &Device, cmd: &str, body: Vec<u8>) -> String {
     let root = device.call(cmd, body).await;
@@ -149,86 +63,11 @@ async fn status_of(device: &Device, cmd: &str, body: Vec<u8>) -> String {
 
 /// A 12.1 request with a raw MIME body and extra request-line parameters.
 async fn post_mime(device: &Device, cmd: &str, params: &str, mime: &str) -> reqwest::Response {
-    let mut request = device
-        .http
-        .post(format!(
-            "{}?Cmd={cmd}&User={}&DeviceId={}&DeviceType=TestDevice{params}",
-            device.url, device.user, device.device_id
-        ))
-        .header("Authorization", basic(device.user, device.password))
-        .header("MS-ASProtocolVersion", device.version)
-        .header("Content-Type", "message/rfc822")
-        .body(mime.to_string());
-    if let Some(key) = &device.policy_key {
-        request = request.header("X-MS-PolicyKey", key);
-    }
-    request.send().await.expect("the mock answers")
-}
-
-/// The items of a folder as a fresh Sync from `device` sees them: the
-/// `ApplicationData` of each `Add`, with its `ServerId`.
-async fn items(device: &Device, collection: &str) -> Vec<(String, Element)> {
-    let folders = device.call("FolderSync", folder_sync_request("0")).await;
-    assert_eq!(folders.child_text("Status").as_deref(), Some("1"));
-    let first = Wbxml::new(0x00, SYNC)
-        .open(COLLECTIONS)
-        .open(COLLECTION)
-        .text(SYNC_KEY, "0")
-        .text(COLLECTION_ID, collection)
-        .end()
-        .end()
-        .done();
-    let response = device.call("Sync", first).await;
-    let key = collection_of(&response)
-        .child_text("SyncKey")
-        .expect("a key");
-    let next = Wbxml::new(0x00, SYNC)
-        .open(COLLECTIONS)
-        .open(COLLECTION)
-        .text(SYNC_KEY, &key)
-        .text(COLLECTION_ID, collection)
-        .empty(GET_CHANGES)
-        .text(WINDOW_SIZE, "200")
-        .end()
-        .end()
-        .done();
-    let response = device.call("Sync", next).await;
-    let collection = collection_of(&response);
-    assert_eq!(
-        collection.child_text("Status").as_deref(),
-        Some("1"),
-        "{response:?}"
-    );
-    let Some(commands) = collection.child("Commands") else {
-        return Vec::new();
-    };
-    commands
-        .elements_named("Add")
-        .map(|add| {
-            (
-                add.child_text("ServerId").expect("ServerId"),
-                add.child("ApplicationData")
-                    .expect("ApplicationData")
-                    .clone(),
-            )
-        })
-        .collect()
-}
-
-fn collection_of(sync: &Element) -> &Element {
-    sync.child("Collections")
-        .and_then(|c| c.child("Collection"))
-        .unwrap_or_else(|| panic!("no Collection: {sync:?}"))
-}
-
-/// The item of `items` whose Subject is `subject`.
-fn with_subject<'a>(
-    items: &'a [(String, Element)],
-    subject: &str,
-) -> Option<&'a (String, Element)> {
-    items
-        .iter()
-        .find(|(_, data)| data.child_text("Subject").as_deref() == Some(subject))
+    device
+        .request_with(cmd, params, "message/rfc822", mime.to_string())
+        .send()
+        .await
+        .expect("the mock answers")
 }
 
 fn body_text(data: &Element) -> String {
@@ -255,9 +94,9 @@ async fn send_mail_reaches_bobs_inbox_and_alices_sent_items() {
         );
         // 14.1 sends the MIME as a string, 16.1 as opaque data.
         let body = if version == "14.1" {
-            send_mail(&format!("id-{version}"), true, &mime)
+            send_mail_request(&format!("id-{version}"), true, &mime)
         } else {
-            Wbxml::new(COMPOSE_MAIL, SEND_MAIL)
+            Body::new(COMPOSE_MAIL, SEND_MAIL)
                 .text(CLIENT_ID, "id-16.1")
                 .empty(SAVE_IN_SENT_ITEMS)
                 .opaque(MIME, mime.as_bytes())
@@ -297,7 +136,7 @@ async fn without_save_in_sent_items_no_copy_is_kept() {
     let server = start().await;
     let alice = Device::provisioned(&server, "14.1", "alice", "alicedev").await;
     let mime = message("bob@example.test", "Not kept", "x");
-    sent_ok(&alice, "SendMail", send_mail("nokeep", false, &mime)).await;
+    sent_ok(&alice, "SendMail", send_mail_request("nokeep", false, &mime)).await;
     assert!(with_subject(&items(&alice, "4").await, "Not kept").is_none());
     assert!(with_subject(&items(&bob(&server).await, "1").await, "Not kept").is_some());
 }
@@ -342,7 +181,7 @@ async fn recipients_outside_the_mock_are_accepted_and_dropped() {
     let server = start().await;
     let alice = Device::provisioned(&server, "16.1", "alice", "alicedev").await;
     let mime = message("someone@elsewhere.test", "To the world", "hello");
-    sent_ok(&alice, "SendMail", send_mail("world", true, &mime)).await;
+    sent_ok(&alice, "SendMail", send_mail_request("world", true, &mime)).await;
     // Accepted: kept in Sent Items; delivered to no one in the mock.
     assert!(with_subject(&items(&alice, "4").await, "To the world").is_some());
     assert!(with_subject(&items(&bob(&server).await, "1").await, "To the world").is_none());
@@ -355,7 +194,7 @@ async fn cc_and_bcc_recipients_get_it_and_bcc_stays_hidden() {
     let alice = Device::provisioned(&server, "14.1", "alice", "alicedev").await;
     let mime = "From: alice@example.test\r\nTo: x@elsewhere.test\r\nBcc: bob@example.test\r\n\
                 Subject: Blind\r\n\r\nsecret";
-    sent_ok(&alice, "SendMail", send_mail("bcc", false, mime)).await;
+    sent_ok(&alice, "SendMail", send_mail_request("bcc", false, mime)).await;
     let inbox = items(&bob(&server).await, "1").await;
     let (_, got) = with_subject(&inbox, "Blind").expect("Bcc recipients get the message");
     assert_eq!(got.child_text("ReceivedAsBcc").as_deref(), Some("1"));
@@ -369,24 +208,24 @@ async fn submission_errors_have_the_common_statuses() {
     let ok = message("bob@example.test", "Once", "only once");
 
     // 103 InvalidXML: no Mime; no ClientId.
-    let no_mime = Wbxml::new(COMPOSE_MAIL, SEND_MAIL)
+    let no_mime = Body::new(COMPOSE_MAIL, SEND_MAIL)
         .text(CLIENT_ID, "m1")
         .done();
     assert_eq!(status_of(&alice, "SendMail", no_mime).await, "103");
-    let no_client_id = Wbxml::new(COMPOSE_MAIL, SEND_MAIL).text(MIME, &ok).done();
+    let no_client_id = Body::new(COMPOSE_MAIL, SEND_MAIL).text(MIME, &ok).done();
     assert_eq!(status_of(&alice, "SendMail", no_client_id).await, "103");
     // 119 MessageHasNoRecipient.
-    let nobody = send_mail(
+    let nobody = send_mail_request(
         "m2",
         false,
         "From: alice@example.test\r\nSubject: x\r\n\r\nx",
     );
     assert_eq!(status_of(&alice, "SendMail", nobody).await, "119");
     // 107 InvalidMIME: not even a header field.
-    let garbage = send_mail("m3", false, "just some words");
+    let garbage = send_mail_request("m3", false, "just some words");
     assert_eq!(status_of(&alice, "SendMail", garbage).await, "107");
     // 166 InvalidAccountId: the mock's users have no secondary accounts.
-    let account = Wbxml::new(COMPOSE_MAIL, SEND_MAIL)
+    let account = Body::new(COMPOSE_MAIL, SEND_MAIL)
         .text(CLIENT_ID, "m4")
         .text(ACCOUNT_ID, "other")
         .text(MIME, &ok)
@@ -394,9 +233,9 @@ async fn submission_errors_have_the_common_statuses() {
     assert_eq!(status_of(&alice, "SendMail", account).await, "166");
 
     // 118 MessagePreviouslySent: the same ClientId again is not sent twice.
-    sent_ok(&alice, "SendMail", send_mail("m5", false, &ok)).await;
+    sent_ok(&alice, "SendMail", send_mail_request("m5", false, &ok)).await;
     assert_eq!(
-        status_of(&alice, "SendMail", send_mail("m5", false, &ok)).await,
+        status_of(&alice, "SendMail", send_mail_request("m5", false, &ok)).await,
         "118"
     );
     let inbox = items(&bob(&server).await, "1").await;
@@ -407,13 +246,13 @@ async fn submission_errors_have_the_common_statuses() {
     assert_eq!(copies, 1);
     // A failed submission does not use up its ClientId.
     assert_eq!(
-        status_of(&alice, "SendMail", send_mail("m6", false, "x")).await,
+        status_of(&alice, "SendMail", send_mail_request("m6", false, "x")).await,
         "107"
     );
     sent_ok(
         &alice,
         "SendMail",
-        send_mail("m6", false, &message("bob@example.test", "Later", "x")),
+        send_mail_request("m6", false, &message("bob@example.test", "Later", "x")),
     )
     .await;
 }
@@ -576,7 +415,7 @@ async fn unknown_sources_are_item_not_found() {
         );
     }
     // Without Source at all: InvalidXML.
-    let no_source = Wbxml::new(COMPOSE_MAIL, SMART_FORWARD)
+    let no_source = Body::new(COMPOSE_MAIL, SMART_FORWARD)
         .text(CLIENT_ID, "u-none")
         .text(MIME, &reply)
         .done();
@@ -586,7 +425,7 @@ async fn unknown_sources_are_item_not_found() {
 
 #[test]
 fn opaque_lengths_use_multi_byte_integers() {
-    let b = Wbxml::new(COMPOSE_MAIL, SEND_MAIL)
+    let b = Body::new(COMPOSE_MAIL, SEND_MAIL)
         .opaque(MIME, &[b'x'; 200])
         .done();
     // 200 = 0x81 0x48.

@@ -7,7 +7,7 @@
 
 mod common;
 
-use common::{Device, folder_sync_request, start};
+use common::{Body, Device, items, send_mail_request, sent_ok, start, with_subject};
 use eastest::mock::MockServer;
 use eastest::wbxml::Element;
 use reqwest::StatusCode;
@@ -22,55 +22,9 @@ const USER_RESPONSE: u8 = 0x0C;
 const INSTANCE_ID: u8 = 0x0E;
 const SEND_RESPONSE: u8 = 0x12;
 
-// Code page 21, ComposeMail.
-const COMPOSE_MAIL: u8 = 0x15;
-const SEND_MAIL: u8 = 0x05;
-const MIME: u8 = 0x10;
-const CLIENT_ID: u8 = 0x11;
-
-// Code page 0, AirSync.
-const SYNC: u8 = 0x05;
-const SYNC_KEY: u8 = 0x0B;
-const COLLECTION: u8 = 0x0F;
-const COLLECTION_ID: u8 = 0x12;
-const GET_CHANGES: u8 = 0x13;
-const WINDOW_SIZE: u8 = 0x15;
-const COLLECTIONS: u8 = 0x1C;
-
 const ACCEPT: &str = "1";
 const TENTATIVE: &str = "2";
 const DECLINE: &str = "3";
-
-/// A WBXML body, token by token.
-struct Wbxml(Vec<u8>);
-
-impl Wbxml {
-    fn new(page: u8, root: u8) -> Wbxml {
-        Wbxml(vec![0x03, 0x01, 0x6A, 0x00, 0x00, page, root | 0x40])
-    }
-    fn open(mut self, token: u8) -> Wbxml {
-        self.0.push(token | 0x40);
-        self
-    }
-    fn end(mut self) -> Wbxml {
-        self.0.push(0x01);
-        self
-    }
-    fn empty(mut self, token: u8) -> Wbxml {
-        self.0.push(token);
-        self
-    }
-    fn text(mut self, token: u8, text: &str) -> Wbxml {
-        self.0.push(token | 0x40);
-        self.0.push(0x03);
-        self.0.extend_from_slice(text.as_bytes());
-        self.0.extend_from_slice(&[0x00, 0x01]);
-        self
-    }
-    fn done(self) -> Vec<u8> {
-        self.end().0
-    }
-}
 
 /// An invitation from alice to bob: text and a `text/calendar;
 /// method=REQUEST` alternative.
@@ -89,83 +43,15 @@ fn invitation(uid: &str, summary: &str) -> String {
     )
 }
 
+/// alice sends bob the invitation `uid`.
 async fn invite(alice: &Device, uid: &str, summary: &str) {
-    let body = Wbxml::new(COMPOSE_MAIL, SEND_MAIL)
-        .text(CLIENT_ID, uid)
-        .text(MIME, &invitation(uid, summary))
-        .done();
-    let response = alice.post("SendMail", body).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    assert!(response.bytes().await.unwrap().is_empty());
-}
-
-/// The items of a folder as a fresh Sync from `device` sees them.
-async fn items(device: &Device, collection: &str) -> Vec<(String, Element)> {
-    let folders = device.call("FolderSync", folder_sync_request("0")).await;
-    assert_eq!(folders.child_text("Status").as_deref(), Some("1"));
-    let first = Wbxml::new(0x00, SYNC)
-        .open(COLLECTIONS)
-        .open(COLLECTION)
-        .text(SYNC_KEY, "0")
-        .text(COLLECTION_ID, collection)
-        .end()
-        .end()
-        .done();
-    let response = device.call("Sync", first).await;
-    let key = collection_of(&response)
-        .child_text("SyncKey")
-        .expect("a key");
-    let next = Wbxml::new(0x00, SYNC)
-        .open(COLLECTIONS)
-        .open(COLLECTION)
-        .text(SYNC_KEY, &key)
-        .text(COLLECTION_ID, collection)
-        .empty(GET_CHANGES)
-        .text(WINDOW_SIZE, "200")
-        .end()
-        .end()
-        .done();
-    let response = device.call("Sync", next).await;
-    let collection = collection_of(&response);
-    assert_eq!(
-        collection.child_text("Status").as_deref(),
-        Some("1"),
-        "{response:?}"
-    );
-    let Some(commands) = collection.child("Commands") else {
-        return Vec::new();
-    };
-    commands
-        .elements_named("Add")
-        .map(|add| {
-            (
-                add.child_text("ServerId").expect("ServerId"),
-                add.child("ApplicationData")
-                    .expect("ApplicationData")
-                    .clone(),
-            )
-        })
-        .collect()
-}
-
-fn collection_of(sync: &Element) -> &Element {
-    sync.child("Collections")
-        .and_then(|c| c.child("Collection"))
-        .unwrap_or_else(|| panic!("no Collection: {sync:?}"))
-}
-
-fn with_subject<'a>(
-    items: &'a [(String, Element)],
-    subject: &str,
-) -> Option<&'a (String, Element)> {
-    items
-        .iter()
-        .find(|(_, data)| data.child_text("Subject").as_deref() == Some(subject))
+    let body = send_mail_request(uid, false, &invitation(uid, summary));
+    sent_ok(alice, "SendMail", body).await;
 }
 
 /// `<MeetingResponse><Request>...</Request></MeetingResponse>`.
-fn meeting_response(user_response: &str, collection: &str, request_id: &str) -> Wbxml {
-    Wbxml::new(MEETING_RESPONSE_PAGE, MEETING_RESPONSE)
+fn meeting_response(user_response: &str, collection: &str, request_id: &str) -> Body {
+    Body::new(MEETING_RESPONSE_PAGE, MEETING_RESPONSE)
         .open(REQUEST)
         .text(USER_RESPONSE, user_response)
         .text(MR_COLLECTION_ID, collection)
@@ -413,7 +299,7 @@ async fn bad_requests_are_invalid_meeting_requests() {
         ),
         (
             "no RequestId",
-            Wbxml::new(MEETING_RESPONSE_PAGE, MEETING_RESPONSE)
+            Body::new(MEETING_RESPONSE_PAGE, MEETING_RESPONSE)
                 .open(REQUEST)
                 .text(USER_RESPONSE, ACCEPT)
                 .text(MR_COLLECTION_ID, "1")
@@ -510,7 +396,7 @@ async fn a_response_without_requests_is_invalid_xml() {
     let root = bob
         .call(
             "MeetingResponse",
-            Wbxml::new(MEETING_RESPONSE_PAGE, MEETING_RESPONSE).done(),
+            Body::new(MEETING_RESPONSE_PAGE, MEETING_RESPONSE).done(),
         )
         .await;
     assert_eq!(root.child_text("Status").as_deref(), Some("103"));
@@ -518,7 +404,7 @@ async fn a_response_without_requests_is_invalid_xml() {
     let response = old
         .post(
             "MeetingResponse",
-            Wbxml::new(MEETING_RESPONSE_PAGE, MEETING_RESPONSE).done(),
+            Body::new(MEETING_RESPONSE_PAGE, MEETING_RESPONSE).done(),
         )
         .await;
     assert_eq!(response.status(), StatusCode::BAD_REQUEST);

@@ -9,7 +9,10 @@ use std::path::{Path, PathBuf};
 use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
-use common::{Device, ServeProcess, basic, folder_sync_request};
+use common::{
+    Device, ServeProcess, W, basic, commands, folder_sync, folder_sync_request, fully_synced_items,
+    only_collection, sync_request,
+};
 use eastest::mock::{DATA_FILE_NAME, MockConfig, MockServer};
 use eastest::wbxml::{DecodeOptions, Element, ProtocolVersion};
 
@@ -54,71 +57,11 @@ const ENABLED: u8 = 0x11;
 const REPLY_MESSAGE: u8 = 0x12;
 const BODY_TYPE: u8 = 0x13;
 
-/// A WBXML body written token by token, switching code pages as needed.
-struct W {
-    bytes: Vec<u8>,
-    page: u8,
-}
-
-impl W {
-    fn new(page: u8, root: u8) -> W {
-        W {
-            bytes: vec![0x03, 0x01, 0x6A, 0x00, 0x00, page, root | 0x40],
-            page,
-        }
-    }
-    fn open(mut self, page: u8, token: u8) -> W {
-        self.switch(page);
-        self.bytes.push(token | 0x40);
-        self
-    }
-    fn empty(mut self, page: u8, token: u8) -> W {
-        self.switch(page);
-        self.bytes.push(token);
-        self
-    }
-    fn text(mut self, page: u8, token: u8, text: &str) -> W {
-        self.switch(page);
-        self.bytes.push(token | 0x40);
-        self.bytes.push(0x03);
-        self.bytes.extend_from_slice(text.as_bytes());
-        self.bytes.extend_from_slice(&[0x00, 0x01]);
-        self
-    }
-    fn end(mut self) -> W {
-        self.bytes.push(0x01);
-        self
-    }
-    fn done(self) -> Vec<u8> {
-        self.end().bytes
-    }
-    fn switch(&mut self, page: u8) {
-        if page != self.page {
-            self.bytes.extend_from_slice(&[0x00, page]);
-            self.page = page;
-        }
-    }
-}
-
-/// A Sync of collection `id` from `key`, with nothing else.
-fn plain_sync(key: &str, id: &str) -> Vec<u8> {
-    W::new(AIRSYNC, SYNC)
-        .open(AIRSYNC, COLLECTIONS)
-        .open(AIRSYNC, COLLECTION)
-        .text(AIRSYNC, SYNC_KEY, key)
-        .text(AIRSYNC, COLLECTION_ID, id)
-        .end()
-        .end()
-        .done()
-}
-
 /// A Sync that adds the contact `first` Doe to Contacts (`8`).
 fn add_contact(key: &str, client_id: &str, first: &str) -> Vec<u8> {
-    W::new(AIRSYNC, SYNC)
+    W::sync()
         .open(AIRSYNC, COLLECTIONS)
-        .open(AIRSYNC, COLLECTION)
-        .text(AIRSYNC, SYNC_KEY, key)
-        .text(AIRSYNC, COLLECTION_ID, "8")
+        .collection(key, "8")
         .open(AIRSYNC, COMMANDS)
         .open(AIRSYNC, ADD)
         .text(AIRSYNC, CLIENT_ID, client_id)
@@ -168,58 +111,6 @@ fn oof_get() -> Vec<u8> {
         .end()
         .end()
         .done()
-}
-
-/// The response's only collection, checked for Status 1.
-fn only_collection(sync: &Element) -> &Element {
-    let collections: Vec<&Element> = sync
-        .child("Collections")
-        .unwrap_or_else(|| panic!("no Collections in {sync:?}"))
-        .elements()
-        .collect();
-    assert_eq!(collections.len(), 1, "{sync:?}");
-    let c = collections[0];
-    assert_eq!(c.child_text("Status").as_deref(), Some("1"), "{c:?}");
-    c
-}
-
-/// The server's commands in a collection: (command, ServerId).
-fn commands(collection: &Element) -> Vec<(String, String)> {
-    collection
-        .child("Commands")
-        .map(|c| {
-            c.elements()
-                .map(|e| (e.name.clone(), e.child_text("ServerId").unwrap_or_default()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Sync key 0 for `id`, then from key to key until nothing more comes:
-/// every Add's ServerId and FirstName (if any), and the last key.
-async fn sync_everything(device: &Device, id: &str) -> (Vec<(String, Option<String>)>, String) {
-    let r = device.call("Sync", plain_sync("0", id)).await;
-    let mut key = only_collection(&r).child_text("SyncKey").unwrap();
-    let mut adds = Vec::new();
-    loop {
-        let r = device.call("Sync", plain_sync(&key, id)).await;
-        let c = only_collection(&r);
-        key = c.child_text("SyncKey").unwrap();
-        let before = adds.len();
-        for add in c
-            .child("Commands")
-            .into_iter()
-            .flat_map(|cmds| cmds.elements_named("Add"))
-        {
-            let first = add
-                .child("ApplicationData")
-                .and_then(|d| d.child_text("FirstName"));
-            adds.push((add.child_text("ServerId").unwrap(), first));
-        }
-        if adds.len() == before && c.child("MoreAvailable").is_none() {
-            return (adds, key);
-        }
-    }
 }
 
 /// A data directory under the system's temp dir, removed when dropped.

@@ -9,7 +9,7 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Device, basic, folder_sync_request};
+use common::{Device, W, folder_sync, folder_sync_request, fully_synced, hook, only_collection};
 use eastest::mock::{MockConfig, MockServer};
 use eastest::wbxml::Element;
 use reqwest::StatusCode;
@@ -30,13 +30,8 @@ const ID: u8 = 0x0B;
 const CLASS: u8 = 0x0C;
 
 // AirSync tokens.
-const SYNC: u8 = 0x05;
 const ADD: u8 = 0x07;
-const SYNC_KEY: u8 = 0x0B;
 const CLIENT_ID: u8 = 0x0C;
-const COLLECTION: u8 = 0x0F;
-const COLLECTION_ID: u8 = 0x12;
-const WINDOW_SIZE: u8 = 0x15;
 const COMMANDS: u8 = 0x16;
 const COLLECTIONS: u8 = 0x1C;
 const APPLICATION_DATA: u8 = 0x1D;
@@ -51,53 +46,6 @@ const PARENT_ID: u8 = 0x09;
 const TYPE: u8 = 0x0A;
 const FH_SYNC_KEY: u8 = 0x12;
 const FOLDER_CREATE: u8 = 0x13;
-
-/// A WBXML body written token by token, switching code pages as needed.
-struct W {
-    bytes: Vec<u8>,
-    page: u8,
-}
-
-impl W {
-    /// The header and the root tag `root` of page `page`.
-    fn new(page: u8, root: u8) -> W {
-        let mut bytes = vec![0x03, 0x01, 0x6A, 0x00];
-        bytes.extend_from_slice(&[0x00, page, root | 0x40]);
-        W { bytes, page }
-    }
-
-    fn page(&mut self, page: u8) {
-        if self.page != page {
-            self.bytes.extend_from_slice(&[0x00, page]);
-            self.page = page;
-        }
-    }
-
-    fn open(mut self, page: u8, token: u8) -> W {
-        self.page(page);
-        self.bytes.push(token | 0x40);
-        self
-    }
-
-    fn text(mut self, page: u8, token: u8, text: &str) -> W {
-        self.page(page);
-        self.bytes.push(token | 0x40);
-        self.bytes.push(0x03);
-        self.bytes.extend_from_slice(text.as_bytes());
-        self.bytes.extend_from_slice(&[0x00, 0x01]);
-        self
-    }
-
-    fn end(mut self) -> W {
-        self.bytes.push(0x01);
-        self
-    }
-
-    /// Closes the root.
-    fn done(self) -> Vec<u8> {
-        self.end().bytes
-    }
-}
 
 /// `<Ping>[<HeartbeatInterval>]<Folders><Folder><Id/><Class/></Folder>...`.
 fn ping(interval: Option<&str>, folders: &[(&str, &str)]) -> Vec<u8> {
@@ -143,48 +91,15 @@ async fn quick_server() -> MockServer {
 /// A provisioned device of alice that has done its first FolderSync.
 async fn ready(server: &MockServer, version: &'static str, id: &'static str) -> Device {
     let mut device = Device::provisioned(server, version, "alice", id).await;
-    let response = device.call("FolderSync", folder_sync_request("0")).await;
-    device.key = response.child_text("SyncKey").expect("a FolderSync key");
+    device.key = folder_sync(&device).await;
     device
-}
-
-fn sync_request(key: &str, collection_id: &str) -> Vec<u8> {
-    W::new(AIRSYNC, SYNC)
-        .open(AIRSYNC, COLLECTIONS)
-        .open(AIRSYNC, COLLECTION)
-        .text(AIRSYNC, SYNC_KEY, key)
-        .text(AIRSYNC, COLLECTION_ID, collection_id)
-        .text(AIRSYNC, WINDOW_SIZE, "100")
-        .end()
-        .end()
-        .done()
-}
-
-fn collection_of(sync: &Element) -> &Element {
-    sync.child("Collections")
-        .and_then(|c| c.child("Collection"))
-        .expect("Collections/Collection")
-}
-
-/// Sync key 0 and one Sync with the new key: the device then holds every
-/// item of the (small) collection. The collection's key.
-async fn sync_fully(device: &Device, collection_id: &str) -> String {
-    let first = device.call("Sync", sync_request("0", collection_id)).await;
-    let key = collection_of(&first).child_text("SyncKey").expect("a key");
-    let second = device.call("Sync", sync_request(&key, collection_id)).await;
-    let collection = collection_of(&second);
-    assert_eq!(collection.child_text("Status").as_deref(), Some("1"));
-    assert!(collection.child("MoreAvailable").is_none());
-    collection.child_text("SyncKey").expect("a key")
 }
 
 /// A client Add of a contact through Sync.
 async fn add_contact(device: &Device, key: &str, collection_id: &str, name: &str) {
-    let body = W::new(AIRSYNC, SYNC)
+    let body = W::sync()
         .open(AIRSYNC, COLLECTIONS)
-        .open(AIRSYNC, COLLECTION)
-        .text(AIRSYNC, SYNC_KEY, key)
-        .text(AIRSYNC, COLLECTION_ID, collection_id)
+        .collection(key, collection_id)
         .open(AIRSYNC, COMMANDS)
         .open(AIRSYNC, ADD)
         .text(AIRSYNC, CLIENT_ID, "c1")
@@ -198,24 +113,11 @@ async fn add_contact(device: &Device, key: &str, collection_id: &str, name: &str
         .end()
         .done();
     let response = device.call("Sync", body).await;
-    let add = collection_of(&response)
+    let add = only_collection(&response)
         .child("Responses")
         .and_then(|r| r.child("Add"))
         .expect("Responses/Add");
     assert_eq!(add.child_text("Status").as_deref(), Some("1"));
-}
-
-/// POSTs a test hook as alice; the status and the body text.
-async fn hook(server: &MockServer, path: &str, body: &str) -> (StatusCode, String) {
-    let response = common::http()
-        .post(format!("http://{}{path}", server.addr()))
-        .header("Authorization", basic("alice", "alice-pass"))
-        .body(body.to_string())
-        .send()
-        .await
-        .expect("the mock answers");
-    let status = response.status();
-    (status, response.text().await.unwrap())
 }
 
 /// Starts a Ping in the background; its response and how long it took.
@@ -388,7 +290,7 @@ async fn pending_changes_answer_status_2_at_once() {
     assert_eq!(outcome(&response), ("2".to_string(), vec!["1".to_string()]));
     assert!(started.elapsed() < Duration::from_secs(5));
     // Once synced, the Inbox is quiet.
-    sync_fully(&device, "1").await;
+    fully_synced(&device, "1").await;
     let response = device
         .call("Ping", ping(Some("1"), &[("1", "Email")]))
         .await;
@@ -399,14 +301,14 @@ async fn pending_changes_answer_status_2_at_once() {
 async fn a_sync_add_from_another_device_wakes_the_ping() {
     let server = quick_server().await;
     let device = ready(&server, "14.1", "dev1").await;
-    sync_fully(&device, "8").await;
+    fully_synced(&device, "8").await;
     let waiting = spawn_ping(
         device,
         ping(Some("30"), &[("8", "Contacts"), ("2", "Email")]),
     );
     settle().await;
     let other = ready(&server, "14.1", "dev2").await;
-    let key = sync_fully(&other, "8").await;
+    let key = fully_synced(&other, "8").await;
     add_contact(&other, &key, "8", "Zoe").await;
     let ((status, folders), took) = waiting.await.unwrap();
     assert_eq!((status.as_str(), folders), ("2", vec!["8".to_string()]));
@@ -418,7 +320,7 @@ async fn a_sync_add_from_another_device_wakes_the_ping() {
 async fn a_server_side_change_wakes_the_ping() {
     let server = quick_server().await;
     let device = ready(&server, "14.1", "dev1").await;
-    sync_fully(&device, "1").await;
+    fully_synced(&device, "1").await;
     let waiting = spawn_ping(device, ping(Some("30"), &[("1", "Email")]));
     settle().await;
     let (status, _) = hook(
@@ -437,7 +339,7 @@ async fn a_server_side_change_wakes_the_ping() {
 async fn a_delivered_message_wakes_the_ping() {
     let server = quick_server().await;
     let device = ready(&server, "16.1", "dev1").await;
-    sync_fully(&device, "1").await;
+    fully_synced(&device, "1").await;
     let waiting = spawn_ping(device, ping(Some("30"), &[("1", "Email"), ("2", "Email")]));
     settle().await;
     let (status, server_id) = hook(
@@ -458,7 +360,7 @@ async fn a_delivered_message_wakes_the_ping() {
 async fn a_change_in_an_unwatched_folder_does_not_wake_the_ping() {
     let server = quick_server().await;
     let device = ready(&server, "14.1", "dev1").await;
-    sync_fully(&device, "8").await;
+    fully_synced(&device, "8").await;
     let waiting = spawn_ping(device, ping(Some("2"), &[("8", "Contacts")]));
     settle().await;
     let (status, _) = hook(
@@ -519,7 +421,7 @@ async fn concurrent_pings_each_wake() {
     let mut waiting = Vec::new();
     for id in ["dev1", "dev2", "dev3"] {
         let device = ready(&server, "14.1", id).await;
-        sync_fully(&device, "8").await;
+        fully_synced(&device, "8").await;
         waiting.push(spawn_ping(device, ping(Some("30"), &[("8", "Contacts")])));
     }
     settle().await;

@@ -24,6 +24,7 @@ pub const HEADER: [u8; 4] = [0x03, 0x01, 0x6A, 0x00];
 pub const SWITCH_PAGE: u8 = 0x00;
 pub const END: u8 = 0x01;
 pub const STR_I: u8 = 0x03;
+pub const OPAQUE: u8 = 0xC3;
 /// Or'ed into a tag token: the element has content.
 pub const CONTENT: u8 = 0x40;
 
@@ -34,6 +35,23 @@ pub fn str_i(out: &mut Vec<u8>, s: &str) {
     out.push(STR_I);
     out.extend_from_slice(s.as_bytes());
     out.push(0x00);
+}
+
+/// OPAQUE content: the `OPAQUE` token, the length as a WBXML multi-byte
+/// integer (7 bits a byte, most significant first, the high bit on every
+/// byte but the last), then the bytes.
+pub fn opaque(out: &mut Vec<u8>, data: &[u8]) {
+    out.push(OPAQUE);
+    let mut n = data.len();
+    let mut len = vec![(n & 0x7F) as u8];
+    n >>= 7;
+    while n > 0 {
+        len.push((n & 0x7F) as u8 | 0x80);
+        n >>= 7;
+    }
+    len.reverse();
+    out.extend_from_slice(&len);
+    out.extend_from_slice(data);
 }
 
 /// A request body, token by token: [`Body::new`] writes the header and opens
@@ -69,6 +87,14 @@ impl Body {
     pub fn text(mut self, token: u8, text: &str) -> Body {
         self.0.push(token | CONTENT);
         str_i(&mut self.0, text);
+        self.0.push(END);
+        self
+    }
+
+    /// `<tag>` with opaque content (a 16.x `Mime`).
+    pub fn opaque(mut self, token: u8, data: &[u8]) -> Body {
+        self.0.push(token | CONTENT);
+        opaque(&mut self.0, data);
         self.0.push(END);
         self
     }
@@ -168,15 +194,28 @@ impl Device {
     /// A `cmd` request with the device's query, credentials, version and
     /// policy key, ready for more headers; [`Device::post`] sends it as is.
     pub fn request(&self, cmd: &str, body: Vec<u8>) -> reqwest::RequestBuilder {
+        self.request_with(cmd, "", "application/vnd.ms-sync.wbxml", body)
+    }
+
+    /// [`Device::request`] with `params` (`&Name=value...`) after the
+    /// request line's own and another `Content-Type` (12.1's raw MIME
+    /// SendMail is `message/rfc822`).
+    pub fn request_with(
+        &self,
+        cmd: &str,
+        params: &str,
+        content_type: &str,
+        body: impl Into<reqwest::Body>,
+    ) -> reqwest::RequestBuilder {
         let mut request = self
             .http
             .post(format!(
-                "{}?Cmd={cmd}&User={}&DeviceId={}&DeviceType=TestDevice",
+                "{}?Cmd={cmd}&User={}&DeviceId={}&DeviceType=TestDevice{params}",
                 self.url, self.user, self.device_id
             ))
             .header("Authorization", basic(self.user, self.password))
             .header("MS-ASProtocolVersion", self.version)
-            .header("Content-Type", "application/vnd.ms-sync.wbxml")
+            .header("Content-Type", content_type)
             .body(body);
         if let Some(key) = &self.policy_key {
             request = request.header("X-MS-PolicyKey", key);
@@ -405,20 +444,30 @@ impl W {
     pub fn opaque(mut self, page: u8, token: u8, data: &[u8]) -> W {
         self.page(page);
         self.bytes.push(token | CONTENT);
-        self.bytes.push(0xC3);
-        let mut len = Vec::new();
-        let mut n = data.len();
-        len.push((n & 0x7F) as u8);
-        n >>= 7;
-        while n > 0 {
-            len.push((n & 0x7F) as u8 | 0x80);
-            n >>= 7;
-        }
-        len.reverse();
-        self.bytes.extend_from_slice(&len);
-        self.bytes.extend_from_slice(data);
+        opaque(&mut self.bytes, data);
         self.bytes.push(END);
         self
+    }
+
+    /// An inline string as (part of) the content of the open element, as
+    /// GAL Search's `Query` carries its text.
+    pub fn inline(mut self, text: &str) -> W {
+        str_i(&mut self.bytes, text);
+        self
+    }
+
+    /// `<tag>` on `page` with what `content` writes, or nothing at all when
+    /// it writes nothing (an optional container such as Search `Options`).
+    pub fn optional(mut self, page: u8, token: u8, content: impl FnOnce(W) -> W) -> W {
+        self.page(page);
+        let before = self.bytes.len();
+        let mut w = content(self.open(page, token));
+        if w.bytes.len() == before + 1 {
+            w.bytes.pop();
+            w
+        } else {
+            w.end()
+        }
     }
 
     pub fn end(mut self) -> W {
@@ -449,4 +498,206 @@ pub fn http() -> reqwest::Client {
         .no_gzip()
         .build()
         .expect("a plain HTTP client")
+}
+
+// Code page 0, AirSync: the tokens the shared Sync helpers write.
+pub const AIRSYNC: u8 = 0x00;
+pub const SYNC_COLLECTIONS: u8 = 0x1C;
+pub const SYNC_WINDOW_SIZE: u8 = 0x15;
+
+/// `<Sync><Collections><Collection><SyncKey/><CollectionId/></Collection>
+/// </Collections></Sync>`: one collection, nothing else (the window is the
+/// server's default, 100 in MS-ASCMD 2.2.3.199).
+pub fn sync_request(key: &str, collection_id: &str) -> Vec<u8> {
+    W::sync()
+        .open(AIRSYNC, SYNC_COLLECTIONS)
+        .collection(key, collection_id)
+        .end()
+        .end()
+        .done()
+}
+
+/// [`sync_request`] with a `WindowSize` after the `CollectionId`.
+pub fn windowed_sync_request(key: &str, collection_id: &str, window: usize) -> Vec<u8> {
+    W::sync()
+        .open(AIRSYNC, SYNC_COLLECTIONS)
+        .collection(key, collection_id)
+        .text(AIRSYNC, SYNC_WINDOW_SIZE, &window.to_string())
+        .end()
+        .end()
+        .done()
+}
+
+/// The only `Collection` of a Sync response (a request for one collection
+/// gets exactly one back).
+pub fn only_collection(sync: &Element) -> &Element {
+    let collections: Vec<&Element> = sync
+        .child("Collections")
+        .unwrap_or_else(|| panic!("no Collections in {sync:?}"))
+        .elements()
+        .collect();
+    assert_eq!(collections.len(), 1, "{sync:?}");
+    collections[0]
+}
+
+/// The server's commands of a Sync collection as (command name, ServerId).
+pub fn commands(collection: &Element) -> Vec<(String, String)> {
+    collection
+        .child("Commands")
+        .map(|c| {
+            c.elements()
+                .map(|e| (e.name.clone(), e.child_text("ServerId").unwrap_or_default()))
+                .collect()
+        })
+        .unwrap_or_default()
+}
+
+/// FolderSync from key 0, which Sync and Ping need first (they only know
+/// the folders the device was told of); checks Status 1, the new key.
+pub async fn folder_sync(device: &Device) -> String {
+    let response = device.call("FolderSync", folder_sync_request("0")).await;
+    assert_eq!(
+        response.child_text("Status").as_deref(),
+        Some("1"),
+        "{response:?}"
+    );
+    response.child_text("SyncKey").expect("a FolderSync key")
+}
+
+/// Sync key 0 for `collection_id` (after a FolderSync): Status 1, no items
+/// yet (MS-ASCMD 2.2.3.166.4); the collection's first key.
+pub async fn prime(device: &Device, collection_id: &str) -> String {
+    let response = device.call("Sync", sync_request("0", collection_id)).await;
+    let c = only_collection(&response);
+    assert_eq!(c.child_text("Status").as_deref(), Some("1"), "{c:?}");
+    assert!(c.child("Commands").is_none(), "key 0 sends no items: {c:?}");
+    c.child_text("SyncKey").expect("a SyncKey")
+}
+
+/// Syncs `collection_id` from `key` until a response brings no command and
+/// no `MoreAvailable`, checking Status 1 each time: every server command
+/// (`Add`, `Change`, `Delete`, ...) in order, and the last key.
+pub async fn sync_all(device: &Device, collection_id: &str, key: &str) -> (Vec<Element>, String) {
+    let mut key = key.to_string();
+    let mut all = Vec::new();
+    loop {
+        let response = device.call("Sync", sync_request(&key, collection_id)).await;
+        let c = only_collection(&response);
+        assert_eq!(c.child_text("Status").as_deref(), Some("1"), "{c:?}");
+        key = c.child_text("SyncKey").expect("a SyncKey");
+        let before = all.len();
+        all.extend(c.child("Commands").into_iter().flat_map(|cmds| cmds.elements().cloned()));
+        if all.len() == before && c.child("MoreAvailable").is_none() {
+            return (all, key);
+        }
+    }
+}
+
+/// Sync key 0 for `collection_id`, then everything there is: the key of a
+/// device that holds every item of the collection.
+pub async fn fully_synced(device: &Device, collection_id: &str) -> String {
+    let key = prime(device, collection_id).await;
+    sync_all(device, collection_id, &key).await.1
+}
+
+/// Each `Add` among `commands`: its ServerId and ApplicationData.
+pub fn adds(commands: &[Element]) -> Vec<(String, Element)> {
+    commands
+        .iter()
+        .filter(|e| e.name == "Add")
+        .map(|add| {
+            (
+                add.child_text("ServerId").expect("ServerId"),
+                add.child("ApplicationData")
+                    .expect("ApplicationData")
+                    .clone(),
+            )
+        })
+        .collect()
+}
+
+/// A folder as a device that starts over sees it: FolderSync from 0, Sync
+/// key 0, then everything; each item's ServerId and ApplicationData.
+pub async fn items(device: &Device, collection_id: &str) -> Vec<(String, Element)> {
+    folder_sync(device).await;
+    let key = prime(device, collection_id).await;
+    adds(&sync_all(device, collection_id, &key).await.0)
+}
+
+/// The item of `items` whose `Subject` is `subject`.
+pub fn with_subject<'a>(
+    items: &'a [(String, Element)],
+    subject: &str,
+) -> Option<&'a (String, Element)> {
+    items
+        .iter()
+        .find(|(_, data)| data.child_text("Subject").as_deref() == Some(subject))
+}
+
+// Code page 21, ComposeMail.
+pub const COMPOSE_MAIL: u8 = 0x15;
+pub const SEND_MAIL: u8 = 0x05;
+pub const SAVE_IN_SENT_ITEMS: u8 = 0x08;
+pub const MIME: u8 = 0x10;
+pub const CLIENT_ID: u8 = 0x11;
+
+/// `<SendMail><ClientId/>[<SaveInSentItems/>]<Mime/></SendMail>` (14.0+),
+/// the MIME as a string.
+pub fn send_mail_request(client_id: &str, save_in_sent_items: bool, mime: &str) -> Vec<u8> {
+    let mut b = Body::new(COMPOSE_MAIL, SEND_MAIL).text(CLIENT_ID, client_id);
+    if save_in_sent_items {
+        b = b.empty(SAVE_IN_SENT_ITEMS);
+    }
+    b.text(MIME, mime).done()
+}
+
+/// Posts a SendMail, SmartReply or SmartForward and checks the spec's
+/// success (MS-ASCMD 2.2.1.17): HTTP 200 and no body at all.
+pub async fn sent_ok(device: &Device, cmd: &str, body: Vec<u8>) {
+    let response = device.post(cmd, body).await;
+    assert_eq!(
+        response.status(),
+        StatusCode::OK,
+        "{cmd} in {}",
+        device.version
+    );
+    let bytes = response.bytes().await.unwrap();
+    assert!(
+        bytes.is_empty(),
+        "a successful {cmd} has no body: {bytes:?}"
+    );
+}
+
+/// A mock with the test hooks (`/_eastest/...`) served.
+pub async fn hooks_server() -> MockServer {
+    MockServer::start(MockConfig {
+        test_hooks: true,
+        ..MockConfig::default()
+    })
+    .await
+    .expect("the mock starts")
+}
+
+/// POSTs `body` to the test hook `path` as `user` (`None`: without
+/// credentials); the HTTP status and the body text.
+pub async fn hook_as(
+    server: &MockServer,
+    user: Option<&str>,
+    path: &str,
+    body: &str,
+) -> (StatusCode, String) {
+    let mut request = http()
+        .post(format!("http://{}{path}", server.addr()))
+        .body(body.to_string());
+    if let Some(user) = user {
+        request = request.header("Authorization", basic(user, &format!("{user}-pass")));
+    }
+    let response = request.send().await.expect("the mock answers");
+    let status = response.status();
+    (status, response.text().await.unwrap())
+}
+
+/// [`hook_as`] alice.
+pub async fn hook(server: &MockServer, path: &str, body: &str) -> (StatusCode, String) {
+    hook_as(server, Some("alice"), path, body).await
 }
