@@ -51,6 +51,8 @@ pub struct ClientConfig {
     pub ca_cert: Option<PathBuf>,
     /// Accept any TLS certificate (lab servers only).
     pub insecure: bool,
+    /// Send no `Authorization` header (to see a server's HTTP 401).
+    pub anonymous: bool,
 }
 
 impl ClientConfig {
@@ -77,6 +79,7 @@ impl ClientConfig {
             max_response_bytes: DEFAULT_MAX_RESPONSE_BYTES,
             ca_cert: None,
             insecure: false,
+            anonymous: false,
         }
     }
 }

@@ -646,8 +646,11 @@ impl EasClient {
         Ok((url, builder))
     }
 
-    /// Authorization and User-Agent.
+    /// Authorization (unless `anonymous`) and User-Agent.
     fn common_headers(&self, headers: &mut HeaderMap) -> Result<(), ClientError> {
+        if self.config.anonymous {
+            return insert(headers, "User-Agent", &self.config.user_agent);
+        }
         let credentials = BASE64.encode(format!(
             "{}:{}",
             self.config.user,

@@ -13,7 +13,7 @@ use tokio::task::JoinSet;
 
 use crate::client::{ClientConfig, EasClient, QueryForm, Request, RequestBody, Response, Secret};
 use crate::protocol::{Command, ProtocolVersion, StatusScope, describe};
-use crate::suite::{Action, Body, Expectation, Predicate, Requirement, Step, Suite};
+use crate::suite::{Action, Auth, Body, Expectation, Predicate, Requirement, Step, Suite};
 use crate::wbxml::{DecodeOptions, Element, EncodeOptions, encode};
 
 use super::normalize::{Normalizer, ResponseView};
@@ -24,6 +24,10 @@ use super::outcome::{
 use super::snapshot::SnapshotStore;
 
 const WBXML: &str = "application/vnd.ms-sync.wbxml";
+
+/// The password a step with `auth = "wrong"` sends: not a secret, and not
+/// anyone's password.
+const WRONG_PASSWORD: &str = "eastest-wrong-password";
 
 /// Where one suite runs: an EAS endpoint and an account on it.
 #[derive(Debug, Clone)]
@@ -329,8 +333,36 @@ pub async fn run_suite(
                 continue;
             }
         };
+        // A step that sends no or wrong credentials goes through a client
+        // of its own (the suite never holds credentials; the runner makes
+        // the wrong password up).
+        let step_client = match step.auth {
+            Auth::Account => None,
+            auth => {
+                let mut config = device.client.config().clone();
+                match auth {
+                    Auth::None => config.anonymous = true,
+                    _ => config.password = Secret::new(WRONG_PASSWORD),
+                }
+                match EasClient::new(config) {
+                    Ok(c) => Some(Arc::new(c)),
+                    Err(e) => {
+                        done.push(Some(Done {
+                            result: StepResult::Error(format!("client: {e}")),
+                            duration: Duration::ZERO,
+                            exchange: None,
+                            answer: None,
+                            captures: Vec::new(),
+                        }));
+                        stop = Some(format!("step `{}` could not run", step.name));
+                        continue;
+                    }
+                }
+            }
+        };
+        let client = step_client.unwrap_or_else(|| device.client.clone());
         if step.background {
-            let client = device.client.clone();
+            let client = client.clone();
             let suite = suite.clone();
             let version = options.version;
             background.spawn(async move {
@@ -343,7 +375,7 @@ pub async fn run_suite(
             done.push(None);
             continue;
         }
-        let (outcome, n) = execute(suite, step, &device.client, prepared, options.version).await;
+        let (outcome, n) = execute(suite, step, &client, prepared, options.version).await;
         requests += n;
         if !matches!(outcome.result, StepResult::Passed) {
             stop = Some(format!("step `{}` did not pass", step.name));

@@ -112,6 +112,8 @@ pub struct Step {
     pub body: Option<Body>,
     /// Automatic provisioning when the server asks (default true).
     pub provision: bool,
+    /// Which credentials go with the request (`auth`; default the account's).
+    pub auth: Auth,
     /// The expected HTTP status (default 200).
     pub http: u16,
     pub http_span: Span,
@@ -121,6 +123,20 @@ pub struct Step {
     pub retry: Option<Retry>,
     pub background: bool,
     pub delay_ms: u64,
+}
+
+/// The credentials a step sends: the suite never holds any, it can only
+/// ask for none or wrong ones, to see HTTP 401 (MS-ASHTTP 3.2.5.2).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum Auth {
+    /// The account's (the default).
+    #[default]
+    Account,
+    /// No `Authorization` header at all (`auth = "none"`).
+    None,
+    /// The account's user with a password that is not its own
+    /// (`auth = "wrong"`).
+    Wrong,
 }
 
 /// A request body.

@@ -52,6 +52,7 @@ const STEP_KEYS: &[&str] = &[
     "body",
     "mime",
     "provision",
+    "auth",
     "http",
     "expect",
     "capture",
@@ -834,6 +835,27 @@ impl<'s> Validator<'s> {
         let background = get(t, "background")
             .and_then(|(_, v)| self.boolean("background", v))
             .unwrap_or(false);
+        let auth = match get(t, "auth") {
+            None => Auth::Account,
+            Some((_, v)) => match self.string("auth", v) {
+                Some("none") => Auth::None,
+                Some("wrong") => Auth::Wrong,
+                // The value is not echoed: it might be a credential.
+                Some(_) => {
+                    self.error(
+                        span(v),
+                        "`auth` is \"none\" or \"wrong\"",
+                        Some(
+                            "leave it out to send the account's credentials; \
+                             suites never hold credentials"
+                                .to_string(),
+                        ),
+                    );
+                    Auth::Account
+                }
+                None => Auth::Account,
+            },
+        };
         let (http, http_span) = match get(t, "http") {
             Some((_, v)) => (
                 self.integer("http", v, 100, 599).unwrap_or(200) as u16,
@@ -881,6 +903,7 @@ impl<'s> Validator<'s> {
             headers,
             body: body.map(|(_, b)| b),
             provision,
+            auth,
             http,
             http_span,
             expect,
@@ -1373,6 +1396,29 @@ fn regex_error(e: &regex::Error, pattern: &str) -> (String, Option<usize>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn auth_is_none_or_wrong() {
+        let suite = |auth: &str| {
+            parse(
+                &format!("name = \"a\"\n[[step]]\ncommand = \"OPTIONS\"\nauth = \"{auth}\"\n"),
+                FsPath::new("a.toml"),
+                "a",
+            )
+        };
+        assert_eq!(suite("none").unwrap().steps[0].auth, Auth::None);
+        assert_eq!(suite("wrong").unwrap().steps[0].auth, Auth::Wrong);
+        let e = suite("alice:secret").unwrap_err();
+        assert_eq!(e.location().line, 4);
+        assert!(
+            e.message().contains("`auth` is \"none\" or \"wrong\""),
+            "{e}"
+        );
+        assert!(
+            !e.to_string().contains("secret"),
+            "the value is not echoed: {e}"
+        );
+    }
 
     #[test]
     #[allow(clippy::invalid_regex)] // invalid on purpose
