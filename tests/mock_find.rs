@@ -4,7 +4,7 @@
 
 mod common;
 
-use common::{CONTENT, Device, END, HEADER, SWITCH_PAGE, str_i};
+use common::{Device, W};
 use eastest::wbxml::Element;
 use reqwest::StatusCode;
 
@@ -28,56 +28,6 @@ const GAL_SEARCH_CRITERION: u8 = 0x19;
 const SEARCH_ID_1: &str = "0f8fad5b-d9cb-469f-a165-70867728950e";
 const SEARCH_ID_2: &str = "7c9e6679-7425-40de-944b-e07fc1f90ae7";
 
-/// A WBXML document built token by token, switching code pages as needed.
-struct Wbxml {
-    bytes: Vec<u8>,
-    page: u8,
-}
-
-impl Wbxml {
-    fn new(page: u8, root: u8) -> Wbxml {
-        let mut bytes = HEADER.to_vec();
-        bytes.extend_from_slice(&[SWITCH_PAGE, page, root | CONTENT]);
-        Wbxml { bytes, page }
-    }
-
-    fn page(&mut self, page: u8) {
-        if page != self.page {
-            self.bytes.extend_from_slice(&[SWITCH_PAGE, page]);
-            self.page = page;
-        }
-    }
-
-    fn open(mut self, page: u8, token: u8) -> Wbxml {
-        self.page(page);
-        self.bytes.push(token | CONTENT);
-        self
-    }
-
-    fn text(mut self, page: u8, token: u8, text: &str) -> Wbxml {
-        self.page(page);
-        self.bytes.push(token | CONTENT);
-        str_i(&mut self.bytes, text);
-        self.bytes.push(END);
-        self
-    }
-
-    fn empty(mut self, page: u8, token: u8) -> Wbxml {
-        self.page(page);
-        self.bytes.push(token);
-        self
-    }
-
-    fn end(mut self) -> Wbxml {
-        self.bytes.push(END);
-        self
-    }
-
-    fn done(self) -> Vec<u8> {
-        self.end().bytes
-    }
-}
-
 /// A mailbox Find: `Query(Class Email, CollectionId?, FreeText)` and
 /// `Options(Range?, DeepTraversal?)`.
 fn find_mail(
@@ -87,7 +37,7 @@ fn find_mail(
     free_text: &str,
     range: Option<&str>,
 ) -> Vec<u8> {
-    let mut w = Wbxml::new(FIND, FIND_ROOT)
+    let mut w = W::new(FIND, FIND_ROOT)
         .text(FIND, SEARCH_ID, search_id)
         .open(FIND, EXECUTE_SEARCH)
         .open(FIND, MAILBOX_SEARCH_CRITERION)
@@ -106,7 +56,7 @@ fn find_mail(
 /// A GAL Find whose `Query` is the text itself (as Exchange's test suite
 /// sends it).
 fn find_gal(search_id: &str, query: &str, range: &str) -> Vec<u8> {
-    Wbxml::new(FIND, FIND_ROOT)
+    W::new(FIND, FIND_ROOT)
         .text(FIND, SEARCH_ID, search_id)
         .open(FIND, EXECUTE_SEARCH)
         .open(FIND, GAL_SEARCH_CRITERION)

@@ -25,7 +25,6 @@ const GIE_COLLECTION_ID: u8 = 0x0A;
 // AirSync tokens.
 const SYNC_KEY: u8 = 0x0B;
 const CLASS: u8 = 0x10;
-const COLLECTION_ID: u8 = 0x12;
 const OPTIONS: u8 = 0x17;
 const FILTER_TYPE: u8 = 0x18;
 

@@ -7,82 +7,20 @@
 
 mod common;
 
-use common::{Device, basic, folder_sync_request};
-use eastest::mock::{MockConfig, MockServer};
+use common::{
+    Device, folder_sync, full_sync, hook, hook_as, hooks_server, only_collection, prime,
+    windowed_sync_request,
+};
+use eastest::mock::MockServer;
 use eastest::wbxml::Element;
 use reqwest::StatusCode;
-
-// AirSync tokens (code page 0).
-const SYNC: u8 = 0x05;
-const SYNC_KEY: u8 = 0x0B;
-const COLLECTION: u8 = 0x0F;
-const COLLECTION_ID: u8 = 0x12;
-const WINDOW_SIZE: u8 = 0x15;
-const COLLECTIONS: u8 = 0x1C;
-
-async fn hooks_server() -> MockServer {
-    MockServer::start(MockConfig {
-        test_hooks: true,
-        ..MockConfig::default()
-    })
-    .await
-    .expect("the mock starts")
-}
-
-/// POSTs `body` to `path` as `user` (`None`: no credentials).
-async fn hook_as(
-    server: &MockServer,
-    user: Option<&str>,
-    path: &str,
-    body: &str,
-) -> (StatusCode, String) {
-    let mut request = common::http()
-        .post(format!("http://{}{path}", server.addr()))
-        .body(body.to_string());
-    if let Some(user) = user {
-        request = request.header("Authorization", basic(user, &format!("{user}-pass")));
-    }
-    let response = request.send().await.expect("the mock answers");
-    let status = response.status();
-    (status, response.text().await.unwrap())
-}
-
-async fn hook(server: &MockServer, path: &str, body: &str) -> (StatusCode, String) {
-    hook_as(server, Some("alice"), path, body).await
-}
-
-/// `<Sync><Collections><Collection><SyncKey/><CollectionId/><WindowSize/>`.
-fn sync_request(key: &str, collection_id: &str) -> Vec<u8> {
-    let mut b = vec![0x03, 0x01, 0x6A, 0x00, 0x00, 0x00];
-    b.extend_from_slice(&[SYNC | 0x40, COLLECTIONS | 0x40, COLLECTION | 0x40]);
-    for (token, text) in [
-        (SYNC_KEY, key),
-        (COLLECTION_ID, collection_id),
-        (WINDOW_SIZE, "100"),
-    ] {
-        b.extend_from_slice(&[token | 0x40, 0x03]);
-        b.extend_from_slice(text.as_bytes());
-        b.extend_from_slice(&[0x00, 0x01]);
-    }
-    b.extend_from_slice(&[0x01, 0x01, 0x01]);
-    b
-}
 
 /// A device of alice that synced `collection_id` up to date; its key.
 async fn synced(server: &MockServer, collection_id: &str) -> (Device, String) {
     let device = Device::provisioned(server, "14.1", "alice", "dev1").await;
-    device.call("FolderSync", folder_sync_request("0")).await;
-    let first = device.call("Sync", sync_request("0", collection_id)).await;
-    let key = collection(&first).child_text("SyncKey").unwrap();
-    let second = device.call("Sync", sync_request(&key, collection_id)).await;
-    let key = collection(&second).child_text("SyncKey").unwrap();
+    folder_sync(&device).await;
+    let (_, key) = full_sync(&device, collection_id).await;
     (device, key)
-}
-
-fn collection(sync: &Element) -> &Element {
-    sync.child("Collections")
-        .and_then(|c| c.child("Collection"))
-        .expect("Collections/Collection")
 }
 
 /// The next Sync's server commands: (command, ServerId, ApplicationData).
@@ -91,8 +29,10 @@ async fn next_changes(
     key: &mut String,
     collection_id: &str,
 ) -> Vec<(String, String, Option<Element>)> {
-    let response = device.call("Sync", sync_request(key, collection_id)).await;
-    let c = collection(&response);
+    let response = device
+        .call("Sync", windowed_sync_request(key, collection_id, 100))
+        .await;
+    let c = only_collection(&response);
     *key = c.child_text("SyncKey").unwrap();
     c.child("Commands")
         .map(|commands| {
@@ -221,9 +161,8 @@ async fn a_changed_item_reaches_the_device() {
     let data = data.as_ref().expect("ApplicationData");
     assert_eq!(data.child_text("Read").as_deref(), Some("1"));
     let fresh = Device::provisioned(&server, "14.1", "alice", "dev2").await;
-    fresh.call("FolderSync", folder_sync_request("0")).await;
-    let first = fresh.call("Sync", sync_request("0", "1")).await;
-    let mut fresh_key = collection(&first).child_text("SyncKey").unwrap();
+    folder_sync(&fresh).await;
+    let mut fresh_key = prime(&fresh, "1").await;
     let adds = next_changes(&fresh, &mut fresh_key, "1").await;
     let changed = adds
         .iter()

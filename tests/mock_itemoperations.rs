@@ -9,18 +9,14 @@ mod common;
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use common::{CONTENT, Device, END, HEADER, SWITCH_PAGE, W, folder_sync_request, start, str_i};
+use common::{Device, W, drain, folder_sync, full_sync, prime, start, sync_all};
 use eastest::wbxml::Element;
 use reqwest::StatusCode;
 
 // Code page 0, AirSync.
 const AIRSYNC: u8 = 0;
-const SYNC: u8 = 0x05;
-const SYNC_KEY: u8 = 0x0B;
 const SERVER_ID: u8 = 0x0D;
-const COLLECTION: u8 = 0x0F;
 const COLLECTION_ID: u8 = 0x12;
-const COLLECTIONS: u8 = 0x1C;
 const MIME_SUPPORT: u8 = 0x22;
 // Code page 17, AirSyncBase.
 const AIRSYNCBASE: u8 = 17;
@@ -48,55 +44,10 @@ const SEED_FILE_REFERENCE: &str = "att-17";
 const SEED_ATTACHMENT: &[u8] = b"quarter,revenue\r\nQ3,1200\r\n";
 const SEED_BODY: &str = "Hi,\r\n\r\nthe Q3 figures are attached.\r\n\r\nCarol\r\n";
 
-/// A WBXML body built token by token, switching code pages as it goes.
-struct Wb {
-    bytes: Vec<u8>,
-    page: u8,
-}
-
-impl Wb {
-    fn new(page: u8, root: u8) -> Wb {
-        let mut bytes = HEADER.to_vec();
-        bytes.extend_from_slice(&[SWITCH_PAGE, page, root | CONTENT]);
-        Wb { bytes, page }
-    }
-    fn page(mut self, page: u8) -> Wb {
-        if page != self.page {
-            self.bytes.extend_from_slice(&[SWITCH_PAGE, page]);
-            self.page = page;
-        }
-        self
-    }
-    fn open(mut self, page: u8, token: u8) -> Wb {
-        self = self.page(page);
-        self.bytes.push(token | CONTENT);
-        self
-    }
-    fn empty(mut self, page: u8, token: u8) -> Wb {
-        self = self.page(page);
-        self.bytes.push(token);
-        self
-    }
-    fn text(mut self, page: u8, token: u8, text: &str) -> Wb {
-        self = self.page(page);
-        self.bytes.push(token | CONTENT);
-        str_i(&mut self.bytes, text);
-        self.bytes.push(END);
-        self
-    }
-    fn end(mut self) -> Wb {
-        self.bytes.push(END);
-        self
-    }
-    fn done(self) -> Vec<u8> {
-        self.end().bytes
-    }
-}
-
 /// `ItemOperations` with one `Fetch` of `ServerId` in `CollectionId`;
 /// `options` adds children to a `Fetch/Options`.
-fn fetch_item(collection: &str, server_id: &str, options: impl FnOnce(Wb) -> Wb) -> Vec<u8> {
-    let wb = Wb::new(ITEMOPS, ITEM_OPERATIONS)
+fn fetch_item(collection: &str, server_id: &str, options: impl FnOnce(W) -> W) -> Vec<u8> {
+    let wb = W::new(ITEMOPS, ITEM_OPERATIONS)
         .open(ITEMOPS, FETCH)
         .text(ITEMOPS, STORE, "Mailbox")
         .text(AIRSYNC, COLLECTION_ID, collection)
@@ -107,7 +58,7 @@ fn fetch_item(collection: &str, server_id: &str, options: impl FnOnce(Wb) -> Wb)
 
 /// `ItemOperations` with one `Fetch` of an attachment; `range` as sent.
 fn fetch_file(file_reference: &str, range: Option<&str>) -> Vec<u8> {
-    let mut wb = Wb::new(ITEMOPS, ITEM_OPERATIONS)
+    let mut wb = W::new(ITEMOPS, ITEM_OPERATIONS)
         .open(ITEMOPS, FETCH)
         .text(ITEMOPS, STORE, "Mailbox")
         .text(AIRSYNCBASE, FILE_REFERENCE, file_reference);
@@ -118,7 +69,7 @@ fn fetch_file(file_reference: &str, range: Option<&str>) -> Vec<u8> {
 }
 
 fn empty_folder(collection: &str, delete_subfolders: bool) -> Vec<u8> {
-    let mut wb = Wb::new(ITEMOPS, ITEM_OPERATIONS)
+    let mut wb = W::new(ITEMOPS, ITEM_OPERATIONS)
         .open(ITEMOPS, EMPTY_FOLDER_CONTENTS)
         .text(AIRSYNC, COLLECTION_ID, collection);
     if delete_subfolders {
@@ -161,59 +112,11 @@ fn body_of(fetch: &Element) -> Element {
         .clone()
 }
 
-/// FolderSync from 0 (Sync needs the device to know the folders).
-async fn folder_sync(device: &Device) {
-    let r = device.call("FolderSync", folder_sync_request("0")).await;
-    assert_eq!(status(&r), "1");
-}
-
-fn sync_request(collection: &str, key: &str) -> Vec<u8> {
-    Wb::new(AIRSYNC, SYNC)
-        .open(AIRSYNC, COLLECTIONS)
-        .open(AIRSYNC, COLLECTION)
-        .text(AIRSYNC, SYNC_KEY, key)
-        .text(AIRSYNC, COLLECTION_ID, collection)
-        .end()
-        .end()
-        .done()
-}
-
-/// One Sync of `collection` from `key`: the new key and the commands, as
-/// (command name, ServerId). An empty response (no changes) keeps the key.
-async fn sync(device: &Device, collection: &str, key: &str) -> (String, Vec<(String, String)>) {
-    let response = device.post("Sync", sync_request(collection, key)).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let bytes = response.bytes().await.unwrap();
-    if bytes.is_empty() {
-        return (key.to_string(), Vec::new());
-    }
-    let v = device.version.parse().unwrap();
-    let root =
-        Element::from_wbxml(&bytes, &eastest::wbxml::DecodeOptions::strict(v)).expect("a Sync");
-    let c = root
-        .child("Collections")
-        .and_then(|c| c.child("Collection"))
-        .expect("Collections/Collection");
-    assert_eq!(status(c), "1", "Sync of {collection}");
-    let commands = c
-        .child("Commands")
-        .map(|cmds| {
-            cmds.elements()
-                .map(|e| (e.name.clone(), e.child_text("ServerId").unwrap_or_default()))
-                .collect()
-        })
-        .unwrap_or_default();
-    (c.child_text("SyncKey").unwrap(), commands)
-}
-
 /// Initialises `collection` and takes everything in it: the key and the
 /// ServerIds.
-async fn sync_all(device: &Device, collection: &str) -> (String, Vec<String>) {
-    let (key, none) = sync(device, collection, "0").await;
-    assert!(none.is_empty());
-    let (key, adds) = sync(device, collection, &key).await;
-    assert!(adds.iter().all(|(cmd, _)| cmd == "Add"));
-    (key, adds.into_iter().map(|(_, id)| id).collect())
+async fn server_ids(device: &Device, collection: &str) -> (String, Vec<String>) {
+    let (items, key) = full_sync(device, collection).await;
+    (key, items.into_iter().map(|(id, _)| id).collect())
 }
 
 #[tokio::test]
@@ -221,7 +124,7 @@ async fn seed_server_ids_are_what_sync_hands_out() {
     let server = start().await;
     let device = Device::provisioned(&server, "14.1", "alice", "dev1").await;
     folder_sync(&device).await;
-    let (_, ids) = sync_all(&device, "1").await;
+    let (_, ids) = server_ids(&device, "1").await;
     assert_eq!(ids, ["1:1", "1:2", "1:3"]);
     let fetch = the_fetch(
         &device
@@ -414,7 +317,7 @@ async fn unknown_items_attachments_and_stores_get_their_statuses() {
     assert_eq!(status(&fetch), "15");
     assert_eq!(fetch.child_text("FileReference").as_deref(), Some("att-1"));
     // A store the server does not have: 9.
-    let body = Wb::new(ITEMOPS, ITEM_OPERATIONS)
+    let body = W::new(ITEMOPS, ITEM_OPERATIONS)
         .open(ITEMOPS, FETCH)
         .text(ITEMOPS, STORE, "InvalidStore")
         .text(AIRSYNC, COLLECTION_ID, "1")
@@ -429,23 +332,23 @@ async fn unknown_items_attachments_and_stores_get_their_statuses() {
 async fn malformed_requests_are_status_2_for_the_whole_command() {
     let server = start().await;
     let device = Device::provisioned(&server, "14.1", "alice", "dev1").await;
-    let two_files = Wb::new(ITEMOPS, ITEM_OPERATIONS)
+    let two_files = W::new(ITEMOPS, ITEM_OPERATIONS)
         .open(ITEMOPS, FETCH)
         .text(ITEMOPS, STORE, "Mailbox")
         .text(AIRSYNCBASE, FILE_REFERENCE, SEED_FILE_REFERENCE)
         .text(AIRSYNCBASE, FILE_REFERENCE, SEED_FILE_REFERENCE)
         .end()
         .done();
-    let no_store = Wb::new(ITEMOPS, ITEM_OPERATIONS)
+    let no_store = W::new(ITEMOPS, ITEM_OPERATIONS)
         .open(ITEMOPS, FETCH)
         .text(AIRSYNCBASE, FILE_REFERENCE, SEED_FILE_REFERENCE)
         .end()
         .done();
-    let no_collection = Wb::new(ITEMOPS, ITEM_OPERATIONS)
+    let no_collection = W::new(ITEMOPS, ITEM_OPERATIONS)
         .open(ITEMOPS, EMPTY_FOLDER_CONTENTS)
         .end()
         .done();
-    let nothing = Wb::new(ITEMOPS, ITEM_OPERATIONS).done();
+    let nothing = W::new(ITEMOPS, ITEM_OPERATIONS).done();
     let bodies = [
         ("two FileReferences", two_files),
         ("no Store", no_store),
@@ -483,8 +386,8 @@ async fn empty_folder_contents_reaches_other_devices_as_deletes() {
     let dev2 = Device::provisioned(&server, "14.1", "alice", "dev2").await;
     folder_sync(&dev1).await;
     folder_sync(&dev2).await;
-    let (key1, _) = sync_all(&dev1, "1").await;
-    let (key2, ids) = sync_all(&dev2, "1").await;
+    let (key1, _) = server_ids(&dev1, "1").await;
+    let (key2, ids) = server_ids(&dev2, "1").await;
     assert_eq!(ids.len(), 3);
 
     let ops = operations(&dev1.call("ItemOperations", empty_folder("1", false)).await);
@@ -494,7 +397,7 @@ async fn empty_folder_contents_reaches_other_devices_as_deletes() {
     assert_eq!(status(&ops[0]), "1");
     assert_eq!(ops[0].child_text("CollectionId").as_deref(), Some("1"));
 
-    let (_, commands) = sync(&dev2, "1", &key2).await;
+    let (commands, _) = drain(&dev2, "1", &key2).await;
     let mut deleted: Vec<String> = commands
         .iter()
         .map(|(cmd, id)| {
@@ -505,7 +408,7 @@ async fn empty_folder_contents_reaches_other_devices_as_deletes() {
     deleted.sort();
     assert_eq!(deleted, ids);
     // The device that emptied the folder is not told what it did.
-    let (_, commands) = sync(&dev1, "1", &key1).await;
+    let (commands, _) = drain(&dev1, "1", &key1).await;
     assert!(commands.is_empty(), "{commands:?}");
     // The seed attachment went with its message.
     let fetch = the_fetch(
@@ -520,7 +423,7 @@ async fn empty_folder_contents_reaches_other_devices_as_deletes() {
 async fn empty_folder_contents_statuses() {
     let server = start().await;
     let device = Device::provisioned(&server, "14.1", "alice", "dev1").await;
-    let mut body = Wb::new(ITEMOPS, ITEM_OPERATIONS);
+    let mut body = W::new(ITEMOPS, ITEM_OPERATIONS);
     for id in ["99", "RI", "9"] {
         body = body
             .open(ITEMOPS, EMPTY_FOLDER_CONTENTS)
@@ -540,7 +443,7 @@ async fn empty_folder_contents_statuses() {
     assert_eq!(got, expected);
     // Notes (9) is empty now: its two seed notes are gone.
     folder_sync(&device).await;
-    let (_, ids) = sync_all(&device, "9").await;
+    let (_, ids) = server_ids(&device, "9").await;
     assert!(ids.is_empty(), "{ids:?}");
 }
 
@@ -549,7 +452,7 @@ async fn conversation_move_statuses() {
     let server = start().await;
     let device = Device::provisioned(&server, "14.1", "alice", "dev1").await;
     let mv = |dst: &str, always: bool| {
-        let mut wb = Wb::new(ITEMOPS, ITEM_OPERATIONS)
+        let mut wb = W::new(ITEMOPS, ITEM_OPERATIONS)
             .open(ITEMOPS, MOVE)
             .text(ITEMOPS, CONVERSATION_ID, "no-such-conversation")
             .text(ITEMOPS, DST_FLD_ID, dst);
@@ -581,33 +484,12 @@ async fn conversation_move_statuses() {
 async fn a_conversation_moves_as_a_whole() {
     let server = start().await;
     let device = Device::provisioned(&server, "14.1", "alice", "conv").await;
-    device.call("FolderSync", folder_sync_request("0")).await;
-    let sync = |key: &str| {
-        W::sync()
-            .open(AIRSYNC, COLLECTIONS)
-            .collection(key, "1")
-            .end()
-            .end()
-            .done()
-    };
-    let r = device.call("Sync", sync("0")).await;
-    let key = r
-        .child("Collections")
-        .unwrap()
-        .child("Collection")
-        .unwrap()
-        .child_text("SyncKey")
-        .unwrap();
-    let r = device.call("Sync", sync(&key)).await;
-    let collection = r.child("Collections").unwrap().child("Collection").unwrap();
-    let key = collection.child_text("SyncKey").unwrap();
-    let seed = collection
-        .child("Commands")
-        .unwrap()
-        .elements()
-        .find(|add| add.child_text("ServerId").as_deref() == Some(SEED_MESSAGE))
-        .and_then(|add| add.child("ApplicationData"))
-        .unwrap();
+    folder_sync(&device).await;
+    let (items, key) = full_sync(&device, "1").await;
+    let (_, seed) = items
+        .iter()
+        .find(|(id, _)| id == SEED_MESSAGE)
+        .expect("the seed message");
     let conversation = seed
         .child("ConversationId")
         .and_then(Element::opaque)
@@ -627,24 +509,11 @@ async fn a_conversation_moves_as_a_whole() {
     // The moving device's Inbox shows nothing (its view followed the move);
     // a second device sees the message leave the Inbox.
     let other = Device::provisioned(&server, "14.1", "alice", "conv2").await;
-    other.call("FolderSync", folder_sync_request("0")).await;
-    let r = other.call("Sync", sync("0")).await;
-    let k2 = r
-        .child("Collections")
-        .unwrap()
-        .child("Collection")
-        .unwrap()
-        .child_text("SyncKey")
-        .unwrap();
-    let r = other.call("Sync", sync(&k2)).await;
-    let ids: Vec<String> = r
-        .child("Collections")
-        .unwrap()
-        .child("Collection")
-        .unwrap()
-        .child("Commands")
-        .unwrap()
-        .elements()
+    folder_sync(&other).await;
+    let k2 = prime(&other, "1").await;
+    let (commands, _) = sync_all(&other, "1", &k2).await;
+    let ids: Vec<String> = commands
+        .iter()
         .filter_map(|e| e.child_text("ServerId"))
         .collect();
     assert_eq!(ids.len(), 2, "{ids:?}");
@@ -723,7 +592,7 @@ async fn fetch_by_long_id_uses_what_search_hands_out() {
     let server = start().await;
     let device = Device::provisioned(&server, "14.1", "alice", "dev1").await;
     let fetch = |long_id: &str| {
-        Wb::new(ITEMOPS, ITEM_OPERATIONS)
+        W::new(ITEMOPS, ITEM_OPERATIONS)
             .open(ITEMOPS, FETCH)
             .text(ITEMOPS, STORE, "Mailbox")
             .text(SEARCH, LONG_ID, long_id)

@@ -9,7 +9,10 @@ mod common;
 
 use std::time::Duration;
 
-use common::{Device, W, folder_sync_request, options};
+use common::{
+    Device, W, add_request, change_request, commands, folder_sync_request, full_sync,
+    only_collection, options, prime, sent_ok, sync_request,
+};
 use eastest::mock::{MockConfig, MockServer};
 use eastest::wbxml::Element;
 use rstest::rstest;
@@ -26,82 +29,13 @@ const ITEM_OPERATIONS: u8 = 20;
 const COMPOSE_MAIL: u8 = 21;
 const NOTES: u8 = 23;
 
-fn collection(sync: &Element) -> &Element {
-    sync.child("Collections")
-        .and_then(|c| c.child("Collection"))
-        .unwrap_or_else(|| panic!("a Collection in {sync:?}"))
-}
-
-fn commands(c: &Element) -> Vec<(String, String)> {
-    c.child("Commands")
-        .map(|cmds| {
-            cmds.elements()
-                .map(|e| (e.name.clone(), e.child_text("ServerId").unwrap_or_default()))
-                .collect()
-        })
-        .unwrap_or_default()
-}
-
-/// Sync key 0 for `id`, then everything there is: (commands, key, response
-/// collections' ApplicationData by ServerId).
-async fn full_sync(device: &Device, id: &str) -> (Vec<(String, Element)>, String) {
-    let r = device
-        .call(
-            "Sync",
-            W::sync()
-                .open(AIRSYNC, 0x1C)
-                .collection("0", id)
-                .end()
-                .end()
-                .done(),
-        )
-        .await;
-    let mut key = collection(&r).child_text("SyncKey").unwrap();
-    let mut items = Vec::new();
-    loop {
-        let r = device
-            .call(
-                "Sync",
-                W::sync()
-                    .open(AIRSYNC, 0x1C)
-                    .collection(&key, id)
-                    .end()
-                    .end()
-                    .done(),
-            )
-            .await;
-        let c = collection(&r);
-        assert_eq!(c.child_text("Status").as_deref(), Some("1"));
-        key = c.child_text("SyncKey").unwrap();
-        let Some(cmds) = c.child("Commands") else {
-            return (items, key);
-        };
-        for add in cmds.elements_named("Add") {
-            items.push((
-                add.child_text("ServerId").unwrap(),
-                add.child("ApplicationData").unwrap().clone(),
-            ));
-        }
-    }
-}
-
 /// Adds one item with the given (page, token, text) properties: its ServerId
 /// and the new key.
 async fn add(device: &Device, key: &str, id: &str, props: &[(u8, u8, &str)]) -> (String, String) {
-    let mut w = W::sync()
-        .open(AIRSYNC, 0x1C)
-        .collection(key, id)
-        .open(AIRSYNC, 0x16)
-        .open(AIRSYNC, 0x07)
-        .text(AIRSYNC, 0x0C, "new-1")
-        .open(AIRSYNC, 0x1D);
-    for (page, token, text) in props {
-        w = w.text(*page, *token, text);
-    }
     let r = device
-        .call("Sync", w.end().end().end().end().end().done())
+        .call("Sync", add_request(key, id, "new-1", props))
         .await;
-    let c = collection(&r);
+    let c = only_collection(&r);
     let response = c.child("Responses").and_then(|r| r.child("Add")).unwrap();
     assert_eq!(
         response.child_text("Status").as_deref(),
@@ -124,12 +58,7 @@ async fn send_mail(device: &Device, mime: &str) {
         .empty(COMPOSE_MAIL, 0x08)
         .opaque(COMPOSE_MAIL, 0x10, mime.as_bytes())
         .done();
-    let response = device.post("SendMail", body).await;
-    assert_eq!(response.status(), 200);
-    assert!(
-        response.bytes().await.unwrap().is_empty(),
-        "a successful SendMail has no body"
-    );
+    sent_ok(device, "SendMail", body).await;
 }
 
 #[rstest]
@@ -195,18 +124,7 @@ async fn a_device_lives_its_whole_life(#[case] version: &'static str) {
     for (id, seeded) in [("1", 3), ("6", 2), ("7", 2), ("8", 3), ("9", 2)] {
         let (items, _) = full_sync(&tablet, id).await;
         assert_eq!(items.len(), seeded, "folder {id}");
-        let r = tablet
-            .call(
-                "Sync",
-                W::sync()
-                    .open(AIRSYNC, 0x1C)
-                    .collection("0", id)
-                    .end()
-                    .end()
-                    .done(),
-            )
-            .await;
-        tablet_keys.push((id, collection(&r).child_text("SyncKey").unwrap()));
+        tablet_keys.push((id, prime(&tablet, id).await));
     }
     // (folder, the new item's properties as (page, token, text), a property
     // the tablet must see)
@@ -243,18 +161,8 @@ async fn a_device_lives_its_whole_life(#[case] version: &'static str) {
             phone_contacts_key = key;
         }
         let tablet_key = &tablet_keys.iter().find(|(f, _)| f == id).unwrap().1;
-        let r = tablet
-            .call(
-                "Sync",
-                W::sync()
-                    .open(AIRSYNC, 0x1C)
-                    .collection(tablet_key, id)
-                    .end()
-                    .end()
-                    .done(),
-            )
-            .await;
-        let c = collection(&r);
+        let r = tablet.call("Sync", sync_request(tablet_key, id)).await;
+        let c = only_collection(&r);
         // The tablet's key moved on with the seed it received first; what
         // counts is that the new item is there.
         let got = commands(c);
@@ -288,21 +196,12 @@ async fn a_device_lives_its_whole_life(#[case] version: &'static str) {
     let waiting = tablet.call("Ping", ping);
     let change = async {
         tokio::time::sleep(Duration::from_millis(300)).await;
-        let body = W::sync()
-            .open(AIRSYNC, 0x1C)
-            .collection(&phone_contacts_key, "8")
-            .open(AIRSYNC, 0x16)
-            .open(AIRSYNC, 0x08)
-            .text(AIRSYNC, 0x0D, &contact_id)
-            .open(AIRSYNC, 0x1D)
-            .text(CONTACTS, 0x1F, "Grace B.")
-            .text(CONTACTS, 0x29, "Hopper")
-            .end()
-            .end()
-            .end()
-            .end()
-            .end()
-            .done();
+        let body = change_request(
+            &phone_contacts_key,
+            "8",
+            &contact_id,
+            &[(CONTACTS, 0x1F, "Grace B."), (CONTACTS, 0x29, "Hopper")],
+        );
         phone.call("Sync", body).await
     };
     let (pinged, _) = tokio::time::timeout(Duration::from_secs(10), async {
@@ -428,18 +327,10 @@ async fn a_device_lives_its_whole_life(#[case] version: &'static str) {
     let moved_to = response.child_text("DstMsgId").unwrap();
     assert!(moved_to.starts_with("3:"));
     let r = tablet
-        .call(
-            "Sync",
-            W::sync()
-                .open(AIRSYNC, 0x1C)
-                .collection(&tablet_inbox_key, "1")
-                .end()
-                .end()
-                .done(),
-        )
+        .call("Sync", sync_request(&tablet_inbox_key, "1"))
         .await;
     assert_eq!(
-        commands(collection(&r)),
+        commands(only_collection(&r)),
         [("Delete".to_string(), server_id.clone())]
     );
 }

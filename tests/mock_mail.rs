@@ -136,7 +136,12 @@ async fn without_save_in_sent_items_no_copy_is_kept() {
     let server = start().await;
     let alice = Device::provisioned(&server, "14.1", "alice", "alicedev").await;
     let mime = message("bob@example.test", "Not kept", "x");
-    sent_ok(&alice, "SendMail", send_mail_request("nokeep", false, &mime)).await;
+    sent_ok(
+        &alice,
+        "SendMail",
+        send_mail_request("nokeep", false, &mime),
+    )
+    .await;
     assert!(with_subject(&items(&alice, "4").await, "Not kept").is_none());
     assert!(with_subject(&items(&bob(&server).await, "1").await, "Not kept").is_some());
 }

@@ -5,8 +5,10 @@
 
 mod common;
 
-use common::{CONTENT, Device, END, HEADER, SWITCH_PAGE, folder_sync_request, start, str_i};
-use eastest::wbxml::{DecodeOptions, Element};
+use common::{
+    CONTENT, Device, END, HEADER, SWITCH_PAGE, drain, folder_sync, full_sync, start, str_i,
+};
+use eastest::wbxml::Element;
 use reqwest::StatusCode;
 
 // Code page 5, Move.
@@ -16,14 +18,6 @@ const MOVE: u8 = 0x06;
 const SRC_MSG_ID: u8 = 0x07;
 const SRC_FLD_ID: u8 = 0x08;
 const DST_FLD_ID: u8 = 0x09;
-// Code page 0, AirSync.
-const PAGE_AIRSYNC: u8 = 0;
-const SYNC: u8 = 0x05;
-const SYNC_KEY: u8 = 0x0B;
-const COLLECTION: u8 = 0x0F;
-const COLLECTION_ID: u8 = 0x12;
-const COLLECTIONS: u8 = 0x1C;
-
 /// `<tag>text</tag>` on the current page.
 fn leaf(b: &mut Vec<u8>, tag: u8, text: &str) {
     b.push(tag | CONTENT);
@@ -63,61 +57,13 @@ fn responses(root: &Element) -> Vec<(String, String, Option<String>)> {
         .collect()
 }
 
-fn sync_request(collection: &str, key: &str) -> Vec<u8> {
-    let mut b = HEADER.to_vec();
-    b.extend_from_slice(&[
-        SWITCH_PAGE,
-        PAGE_AIRSYNC,
-        SYNC | CONTENT,
-        COLLECTIONS | CONTENT,
-        COLLECTION | CONTENT,
-    ]);
-    leaf(&mut b, SYNC_KEY, key);
-    leaf(&mut b, COLLECTION_ID, collection);
-    b.extend_from_slice(&[END, END, END]);
-    b
-}
-
-/// One Sync of `collection` from `key`: the new key and its commands as
-/// (name, ServerId); an empty response keeps the key.
-async fn sync(device: &Device, collection: &str, key: &str) -> (String, Vec<(String, String)>) {
-    let response = device.post("Sync", sync_request(collection, key)).await;
-    assert_eq!(response.status(), StatusCode::OK);
-    let bytes = response.bytes().await.unwrap();
-    if bytes.is_empty() {
-        return (key.to_string(), Vec::new());
-    }
-    let root = Element::from_wbxml(
-        &bytes,
-        &DecodeOptions::strict(device.version.parse().unwrap()),
-    )
-    .expect("a Sync response");
-    let c = root
-        .child("Collections")
-        .and_then(|c| c.child("Collection"))
-        .expect("Collections/Collection");
-    assert_eq!(c.child_text("Status").as_deref(), Some("1"));
-    let commands = c
-        .child("Commands")
-        .map(|cmds| {
-            cmds.elements()
-                .map(|e| (e.name.clone(), e.child_text("ServerId").unwrap_or_default()))
-                .collect()
-        })
-        .unwrap_or_default();
-    (c.child_text("SyncKey").unwrap(), commands)
-}
-
 /// FolderSync, then every collection in `collections` initialised and
 /// fully synced: their keys.
 async fn synced(device: &Device, collections: &[&str]) -> Vec<String> {
-    let r = device.call("FolderSync", folder_sync_request("0")).await;
-    assert_eq!(r.child_text("Status").as_deref(), Some("1"));
+    folder_sync(device).await;
     let mut keys = Vec::new();
     for c in collections {
-        let (key, _) = sync(device, c, "0").await;
-        let (key, _) = sync(device, c, &key).await;
-        keys.push(key);
+        keys.push(full_sync(device, c).await.1);
     }
     keys
 }
@@ -147,15 +93,15 @@ async fn a_move_reaches_other_devices_as_delete_and_add() {
         ["SrcMsgId", "Status", "DstMsgId"]
     );
 
-    let (_, inbox) = sync(&dev2, "1", &keys2[0]).await;
+    let (inbox, _) = drain(&dev2, "1", &keys2[0]).await;
     assert_eq!(inbox, [("Delete".to_string(), "1:2".to_string())]);
-    let (_, deleted_items) = sync(&dev2, "3", &keys2[1]).await;
+    let (deleted_items, _) = drain(&dev2, "3", &keys2[1]).await;
     assert_eq!(deleted_items, [("Add".to_string(), dst.clone())]);
 
     // The moving device already knows: nothing comes back to it.
-    let (_, inbox) = sync(&dev1, "1", &keys1[0]).await;
+    let (inbox, _) = drain(&dev1, "1", &keys1[0]).await;
     assert!(inbox.is_empty(), "{inbox:?}");
-    let (_, deleted_items) = sync(&dev1, "3", &keys1[1]).await;
+    let (deleted_items, _) = drain(&dev1, "3", &keys1[1]).await;
     assert!(deleted_items.is_empty(), "{deleted_items:?}");
 
     // Moving it on again works from its new ServerId, not the old one.

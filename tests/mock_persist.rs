@@ -10,28 +10,16 @@ use std::process::Command;
 use std::time::{SystemTime, UNIX_EPOCH};
 
 use common::{
-    Device, ServeProcess, W, basic, commands, folder_sync, folder_sync_request, fully_synced_items,
-    only_collection, sync_request,
+    Device, ServeProcess, W, add_request, basic, folder_sync, folder_sync_request, full_sync,
+    only_collection, prime, sync_all,
 };
 use eastest::mock::{DATA_FILE_NAME, MockConfig, MockServer};
 use eastest::wbxml::{DecodeOptions, Element, ProtocolVersion};
 
 // Code pages.
-const AIRSYNC: u8 = 0;
 const CONTACTS: u8 = 1;
 const FOLDER_HIERARCHY: u8 = 7;
 const SETTINGS: u8 = 18;
-
-// AirSync tokens.
-const SYNC: u8 = 0x05;
-const ADD: u8 = 0x07;
-const SYNC_KEY: u8 = 0x0B;
-const CLIENT_ID: u8 = 0x0C;
-const COLLECTION: u8 = 0x0F;
-const COLLECTION_ID: u8 = 0x12;
-const COMMANDS: u8 = 0x16;
-const COLLECTIONS: u8 = 0x1C;
-const APPLICATION_DATA: u8 = 0x1D;
 
 // Contacts tokens.
 const FILE_AS: u8 = 0x1E;
@@ -59,22 +47,16 @@ const BODY_TYPE: u8 = 0x13;
 
 /// A Sync that adds the contact `first` Doe to Contacts (`8`).
 fn add_contact(key: &str, client_id: &str, first: &str) -> Vec<u8> {
-    W::sync()
-        .open(AIRSYNC, COLLECTIONS)
-        .collection(key, "8")
-        .open(AIRSYNC, COMMANDS)
-        .open(AIRSYNC, ADD)
-        .text(AIRSYNC, CLIENT_ID, client_id)
-        .open(AIRSYNC, APPLICATION_DATA)
-        .text(CONTACTS, FILE_AS, &format!("Doe, {first}"))
-        .text(CONTACTS, FIRST_NAME, first)
-        .text(CONTACTS, LAST_NAME, "Doe")
-        .end()
-        .end()
-        .end()
-        .end()
-        .end()
-        .done()
+    add_request(
+        key,
+        "8",
+        client_id,
+        &[
+            (CONTACTS, FILE_AS, &format!("Doe, {first}")),
+            (CONTACTS, FIRST_NAME, first),
+            (CONTACTS, LAST_NAME, "Doe"),
+        ],
+    )
 }
 
 fn folder_create(key: &str, name: &str, folder_type: &str) -> Vec<u8> {
@@ -111,6 +93,15 @@ fn oof_get() -> Vec<u8> {
         .end()
         .end()
         .done()
+}
+
+/// Every contact of `id` as a fresh Sync sees it: (ServerId, FirstName).
+async fn first_names(device: &Device, id: &str) -> Vec<(String, Option<String>)> {
+    let (items, _) = full_sync(device, id).await;
+    items
+        .into_iter()
+        .map(|(server_id, data)| (server_id, data.child_text("FirstName")))
+        .collect()
 }
 
 /// A data directory under the system's temp dir, removed when dropped.
@@ -176,9 +167,7 @@ async fn a_restart_keeps_mailbox_devices_and_settings() {
     );
 
     let mut dev1 = Device::provisioned(&server, "14.1", "alice", "dev1").await;
-    let r = dev1.call("FolderSync", folder_sync_request("0")).await;
-    assert_eq!(r.child_text("Status").as_deref(), Some("1"));
-    let key = r.child_text("SyncKey").unwrap();
+    let key = folder_sync(&dev1).await;
     let r = dev1
         .call("FolderCreate", folder_create(&key, "Projects", "14"))
         .await;
@@ -186,12 +175,12 @@ async fn a_restart_keeps_mailbox_devices_and_settings() {
     let folder_key = r.child_text("SyncKey").unwrap();
     let folder_id = r.child_text("ServerId").unwrap();
 
-    let r = dev1.call("Sync", plain_sync("0", "8")).await;
-    let sync_key = only_collection(&r).child_text("SyncKey").unwrap();
+    let sync_key = prime(&dev1, "8").await;
     let r = dev1
         .call("Sync", add_contact(&sync_key, "c1", "Jane"))
         .await;
     let c = only_collection(&r);
+    assert_eq!(c.child_text("Status").as_deref(), Some("1"), "{c:?}");
     let add = c
         .child("Responses")
         .and_then(|r| r.child("Add"))
@@ -236,9 +225,8 @@ async fn a_restart_keeps_mailbox_devices_and_settings() {
 
     // The Sync key continues (Status 1, not 3), and the view too: the
     // contact the device added is not sent back to it.
-    let r = dev1.call("Sync", plain_sync(&sync_key, "8")).await;
-    let c = only_collection(&r);
-    assert!(commands(c).is_empty(), "{c:?}");
+    let (commands, _) = sync_all(&dev1, "8", &sync_key).await;
+    assert!(commands.is_empty(), "{commands:?}");
 
     // The pending wipe survives.
     let r = dev3.post("FolderSync", folder_sync_request("0")).await;
@@ -269,7 +257,7 @@ async fn a_restart_keeps_mailbox_devices_and_settings() {
         added.contains(&(folder_id.clone(), "Projects".to_string())),
         "{added:?}"
     );
-    let (adds, _) = sync_everything(&dev2, "8").await;
+    let adds = first_names(&dev2, "8").await;
     assert!(
         adds.contains(&(contact_id.clone(), Some("Jane".to_string()))),
         "{adds:?}"
@@ -305,11 +293,11 @@ async fn sigkill_loses_nothing_acknowledged() {
 
     let mut dev1 = alice_at(&server.url, "dev1");
     dev1.provision().await;
-    dev1.call("FolderSync", folder_sync_request("0")).await;
-    let r = dev1.call("Sync", plain_sync("0", "8")).await;
-    let key = only_collection(&r).child_text("SyncKey").unwrap();
+    folder_sync(&dev1).await;
+    let key = prime(&dev1, "8").await;
     let r = dev1.call("Sync", add_contact(&key, "k1", "Kim")).await;
     let c = only_collection(&r);
+    assert_eq!(c.child_text("Status").as_deref(), Some("1"), "{c:?}");
     let contact_id = c
         .child("Responses")
         .and_then(|r| r.child("Add"))
@@ -325,13 +313,13 @@ async fn sigkill_loses_nothing_acknowledged() {
 
     let server = ServeProcess::spawn(&["--data", &data], &[]);
     dev1.url = server.url.clone();
-    let r = dev1.call("Sync", plain_sync(&key, "8")).await;
-    assert!(commands(only_collection(&r)).is_empty());
+    let (commands, _) = sync_all(&dev1, "8", &key).await;
+    assert!(commands.is_empty(), "{commands:?}");
 
     let mut dev2 = alice_at(&server.url, "dev2");
     dev2.provision().await;
-    dev2.call("FolderSync", folder_sync_request("0")).await;
-    let (adds, _) = sync_everything(&dev2, "8").await;
+    folder_sync(&dev2).await;
+    let adds = first_names(&dev2, "8").await;
     assert!(
         adds.contains(&(contact_id, Some("Kim".to_string()))),
         "{adds:?}"

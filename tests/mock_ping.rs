@@ -9,13 +9,14 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Device, W, folder_sync, folder_sync_request, fully_synced, hook, only_collection};
+use common::{
+    Device, W, add_request, folder_sync, folder_sync_request, full_sync, hook, only_collection,
+};
 use eastest::mock::{MockConfig, MockServer};
 use eastest::wbxml::Element;
 use reqwest::StatusCode;
 
 // Code pages.
-const AIRSYNC: u8 = 0x00;
 const CONTACTS: u8 = 0x01;
 const FOLDER_HIERARCHY: u8 = 0x07;
 const PING: u8 = 0x0D;
@@ -28,13 +29,6 @@ const FOLDERS: u8 = 0x09;
 const FOLDER: u8 = 0x0A;
 const ID: u8 = 0x0B;
 const CLASS: u8 = 0x0C;
-
-// AirSync tokens.
-const ADD: u8 = 0x07;
-const CLIENT_ID: u8 = 0x0C;
-const COMMANDS: u8 = 0x16;
-const COLLECTIONS: u8 = 0x1C;
-const APPLICATION_DATA: u8 = 0x1D;
 
 // Contacts tokens.
 const FILE_AS: u8 = 0x1E;
@@ -97,21 +91,12 @@ async fn ready(server: &MockServer, version: &'static str, id: &'static str) -> 
 
 /// A client Add of a contact through Sync.
 async fn add_contact(device: &Device, key: &str, collection_id: &str, name: &str) {
-    let body = W::sync()
-        .open(AIRSYNC, COLLECTIONS)
-        .collection(key, collection_id)
-        .open(AIRSYNC, COMMANDS)
-        .open(AIRSYNC, ADD)
-        .text(AIRSYNC, CLIENT_ID, "c1")
-        .open(AIRSYNC, APPLICATION_DATA)
-        .text(CONTACTS, FILE_AS, name)
-        .text(CONTACTS, FIRST_NAME, name)
-        .end()
-        .end()
-        .end()
-        .end()
-        .end()
-        .done();
+    let body = add_request(
+        key,
+        collection_id,
+        "c1",
+        &[(CONTACTS, FILE_AS, name), (CONTACTS, FIRST_NAME, name)],
+    );
     let response = device.call("Sync", body).await;
     let add = only_collection(&response)
         .child("Responses")
@@ -290,7 +275,7 @@ async fn pending_changes_answer_status_2_at_once() {
     assert_eq!(outcome(&response), ("2".to_string(), vec!["1".to_string()]));
     assert!(started.elapsed() < Duration::from_secs(5));
     // Once synced, the Inbox is quiet.
-    fully_synced(&device, "1").await;
+    full_sync(&device, "1").await;
     let response = device
         .call("Ping", ping(Some("1"), &[("1", "Email")]))
         .await;
@@ -301,14 +286,14 @@ async fn pending_changes_answer_status_2_at_once() {
 async fn a_sync_add_from_another_device_wakes_the_ping() {
     let server = quick_server().await;
     let device = ready(&server, "14.1", "dev1").await;
-    fully_synced(&device, "8").await;
+    full_sync(&device, "8").await;
     let waiting = spawn_ping(
         device,
         ping(Some("30"), &[("8", "Contacts"), ("2", "Email")]),
     );
     settle().await;
     let other = ready(&server, "14.1", "dev2").await;
-    let key = fully_synced(&other, "8").await;
+    let key = full_sync(&other, "8").await.1;
     add_contact(&other, &key, "8", "Zoe").await;
     let ((status, folders), took) = waiting.await.unwrap();
     assert_eq!((status.as_str(), folders), ("2", vec!["8".to_string()]));
@@ -320,7 +305,7 @@ async fn a_sync_add_from_another_device_wakes_the_ping() {
 async fn a_server_side_change_wakes_the_ping() {
     let server = quick_server().await;
     let device = ready(&server, "14.1", "dev1").await;
-    fully_synced(&device, "1").await;
+    full_sync(&device, "1").await;
     let waiting = spawn_ping(device, ping(Some("30"), &[("1", "Email")]));
     settle().await;
     let (status, _) = hook(
@@ -339,7 +324,7 @@ async fn a_server_side_change_wakes_the_ping() {
 async fn a_delivered_message_wakes_the_ping() {
     let server = quick_server().await;
     let device = ready(&server, "16.1", "dev1").await;
-    fully_synced(&device, "1").await;
+    full_sync(&device, "1").await;
     let waiting = spawn_ping(device, ping(Some("30"), &[("1", "Email"), ("2", "Email")]));
     settle().await;
     let (status, server_id) = hook(
@@ -360,7 +345,7 @@ async fn a_delivered_message_wakes_the_ping() {
 async fn a_change_in_an_unwatched_folder_does_not_wake_the_ping() {
     let server = quick_server().await;
     let device = ready(&server, "14.1", "dev1").await;
-    fully_synced(&device, "8").await;
+    full_sync(&device, "8").await;
     let waiting = spawn_ping(device, ping(Some("2"), &[("8", "Contacts")]));
     settle().await;
     let (status, _) = hook(
@@ -421,7 +406,7 @@ async fn concurrent_pings_each_wake() {
     let mut waiting = Vec::new();
     for id in ["dev1", "dev2", "dev3"] {
         let device = ready(&server, "14.1", id).await;
-        fully_synced(&device, "8").await;
+        full_sync(&device, "8").await;
         waiting.push(spawn_ping(device, ping(Some("30"), &[("8", "Contacts")])));
     }
     settle().await;

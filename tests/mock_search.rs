@@ -6,7 +6,7 @@
 
 mod common;
 
-use common::{CONTENT, Device, END, HEADER, SWITCH_PAGE, str_i};
+use common::{Device, W};
 use eastest::wbxml::Element;
 
 // Code page 0, AirSync.
@@ -39,88 +39,27 @@ const BODY_PREFERENCE: u8 = 0x05;
 const TYPE: u8 = 0x06;
 const TRUNCATION_SIZE: u8 = 0x07;
 
-/// A WBXML document built token by token, switching code pages as needed.
-struct Wbxml {
-    bytes: Vec<u8>,
-    page: u8,
-}
-
-impl Wbxml {
-    /// The header and the root `root` of code page `page`, with content.
-    fn new(page: u8, root: u8) -> Wbxml {
-        let mut bytes = HEADER.to_vec();
-        bytes.extend_from_slice(&[SWITCH_PAGE, page, root | CONTENT]);
-        Wbxml { bytes, page }
-    }
-
-    fn page(&mut self, page: u8) {
-        if page != self.page {
-            self.bytes.extend_from_slice(&[SWITCH_PAGE, page]);
-            self.page = page;
-        }
-    }
-
-    fn open(mut self, page: u8, token: u8) -> Wbxml {
-        self.page(page);
-        self.bytes.push(token | CONTENT);
-        self
-    }
-
-    fn text(mut self, page: u8, token: u8, text: &str) -> Wbxml {
-        self.page(page);
-        self.bytes.push(token | CONTENT);
-        str_i(&mut self.bytes, text);
-        self.bytes.push(END);
-        self
-    }
-
-    fn empty(mut self, page: u8, token: u8) -> Wbxml {
-        self.page(page);
-        self.bytes.push(token);
-        self
-    }
-
-    fn end(mut self) -> Wbxml {
-        self.bytes.push(END);
-        self
-    }
-
-    /// Closes the root.
-    fn done(self) -> Vec<u8> {
-        self.end().bytes
-    }
-}
-
 /// `Search/Store` with `Name` and a `Query` whose content `query` writes,
 /// then `Options` with what `options` writes (left out if it writes
 /// nothing).
-fn search(
-    name: &str,
-    query: impl FnOnce(Wbxml) -> Wbxml,
-    options: impl FnOnce(Wbxml) -> Wbxml,
-) -> Vec<u8> {
-    let w = Wbxml::new(SEARCH, SEARCH_ROOT)
+fn search(name: &str, query: impl FnOnce(W) -> W, options: impl FnOnce(W) -> W) -> Vec<u8> {
+    let w = W::new(SEARCH, SEARCH_ROOT)
         .open(SEARCH, STORE)
         .text(SEARCH, NAME, name)
         .open(SEARCH, QUERY);
-    let mut w = query(w).end();
-    w.page(SEARCH);
-    let before = w.bytes.len();
-    let mut w = options(w.open(SEARCH, OPTIONS));
-    if w.bytes.len() == before + 1 {
-        w.bytes.pop();
-    } else {
-        w = w.end();
-    }
-    w.end().done()
+    query(w)
+        .end()
+        .optional(SEARCH, OPTIONS, options)
+        .end()
+        .done()
 }
 
 /// A mailbox search: `Query/And` with `and`'s content.
-fn mailbox(and: impl FnOnce(Wbxml) -> Wbxml, options: impl FnOnce(Wbxml) -> Wbxml) -> Vec<u8> {
+fn mailbox(and: impl FnOnce(W) -> W, options: impl FnOnce(W) -> W) -> Vec<u8> {
     search("Mailbox", |w| and(w.open(SEARCH, AND)).end(), options)
 }
 
-fn no_options(w: Wbxml) -> Wbxml {
+fn no_options(w: W) -> W {
     w
 }
 
@@ -532,7 +471,7 @@ async fn gal_search_finds_accounts_by_prefix() {
     let server = common::start().await;
     for version in ["12.1", "14.1", "16.1"] {
         let device = Device::provisioned(&server, version, "alice", "dev1").await;
-        let body = search("GAL", |w| w.bytes_text("bob"), no_options);
+        let body = search("GAL", |w| w.inline("bob"), no_options);
         let response = device.call("Search", body).await;
         let store = store(&response);
         assert_eq!(store.child_text("Status").as_deref(), Some("1"));
@@ -556,7 +495,7 @@ async fn gal_search_finds_accounts_by_prefix() {
     // The address domain is a word of every address: both accounts, by name.
     let body = search(
         "GAL",
-        |w| w.bytes_text("EXAMPLE"),
+        |w| w.inline("EXAMPLE"),
         |w| w.text(SEARCH, RANGE, "0-0"),
     );
     let response = device.call("Search", body).await;
@@ -568,11 +507,7 @@ async fn gal_search_finds_accounts_by_prefix() {
     assert_eq!(first.child_text("DisplayName").as_deref(), Some("alice"));
 
     // Photos asked for: none, Status 173 each.
-    let body = search(
-        "GAL",
-        |w| w.bytes_text("alice"),
-        |w| w.empty(SEARCH, PICTURE),
-    );
+    let body = search("GAL", |w| w.inline("alice"), |w| w.empty(SEARCH, PICTURE));
     let response = device.call("Search", body).await;
     let picture = store(&response)
         .child("Result")
@@ -583,16 +518,8 @@ async fn gal_search_finds_accounts_by_prefix() {
     assert_eq!(picture.child_text("Status").as_deref(), Some("173"));
 
     // No entry starts with "ob".
-    let body = search("GAL", |w| w.bytes_text("ob"), no_options);
+    let body = search("GAL", |w| w.inline("ob"), no_options);
     let response = device.call("Search", body).await;
     assert_eq!(store(&response).child_text("Total").as_deref(), Some("0"));
     server.shutdown().await;
-}
-
-impl Wbxml {
-    /// Inline text as the content of the open element.
-    fn bytes_text(mut self, text: &str) -> Wbxml {
-        str_i(&mut self.bytes, text);
-        self
-    }
 }

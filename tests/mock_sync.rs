@@ -9,7 +9,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
-use common::{Device, W, folder_sync_request, start};
+use common::{
+    Device, W, add_request, change_request, commands, drain, folder_sync_request, only_collection,
+    prime, start, sync_request, windowed_sync_request,
+};
 use eastest::mock::{MockConfig, MockServer};
 use eastest::wbxml::{DecodeOptions, Element, ProtocolVersion};
 use reqwest::StatusCode;
@@ -23,21 +26,16 @@ const NOTES: u8 = 23;
 const BASE: u8 = 17;
 
 // AirSync tokens.
-const ADD: u8 = 0x07;
-const CHANGE: u8 = 0x08;
 const DELETE: u8 = 0x09;
 const FETCH: u8 = 0x0A;
 const SYNC_KEY: u8 = 0x0B;
-const CLIENT_ID: u8 = 0x0C;
 const SERVER_ID: u8 = 0x0D;
 const COLLECTION: u8 = 0x0F;
 const COLLECTION_ID: u8 = 0x12;
-const WINDOW_SIZE: u8 = 0x15;
 const COMMANDS: u8 = 0x16;
 const OPTIONS: u8 = 0x17;
 const FILTER_TYPE: u8 = 0x18;
 const COLLECTIONS: u8 = 0x1C;
-const APPLICATION_DATA: u8 = 0x1D;
 const DELETES_AS_MOVES: u8 = 0x1E;
 const SUPPORTED: u8 = 0x20;
 const MIME_SUPPORT: u8 = 0x22;
@@ -55,56 +53,12 @@ const BODY_PREFERENCE: u8 = 0x05;
 const TYPE: u8 = 0x06;
 const TRUNCATION_SIZE: u8 = 0x07;
 
-/// A Sync of one collection with nothing else.
-fn plain_sync(key: &str, id: &str) -> Vec<u8> {
-    W::sync()
-        .open(AIRSYNC, COLLECTIONS)
-        .collection(key, id)
-        .end()
-        .end()
-        .done()
-}
-
-/// A Sync of one collection with a window size.
-fn windowed_sync(key: &str, id: &str, window: usize) -> Vec<u8> {
-    W::sync()
-        .open(AIRSYNC, COLLECTIONS)
-        .collection(key, id)
-        .text(AIRSYNC, WINDOW_SIZE, &window.to_string())
-        .end()
-        .end()
-        .done()
-}
-
-/// The response's only collection.
-fn only_collection(sync: &Element) -> &Element {
-    let collections: Vec<&Element> = sync
-        .child("Collections")
-        .unwrap_or_else(|| panic!("no Collections in {sync:?}"))
-        .elements()
-        .collect();
-    assert_eq!(collections.len(), 1);
-    collections[0]
-}
-
 fn key_of(collection: &Element) -> String {
     collection.child_text("SyncKey").expect("a SyncKey")
 }
 
 fn status_of(collection: &Element) -> String {
     collection.child_text("Status").expect("a Status")
-}
-
-/// The server's commands of a collection: (command name, ServerId).
-fn commands(collection: &Element) -> Vec<(String, String)> {
-    collection
-        .child("Commands")
-        .map(|c| {
-            c.elements()
-                .map(|e| (e.name.clone(), e.child_text("ServerId").unwrap_or_default()))
-                .collect()
-        })
-        .unwrap_or_default()
 }
 
 fn application_data<'a>(collection: &'a Element, server_id: &str) -> &'a Element {
@@ -124,32 +78,6 @@ async fn init(device: &Device, id: &str) -> String {
     prime(device, id).await
 }
 
-/// Sync key 0 for `id` (after a FolderSync).
-async fn prime(device: &Device, id: &str) -> String {
-    let r = device.call("Sync", plain_sync("0", id)).await;
-    let c = only_collection(&r);
-    assert_eq!(status_of(c), "1");
-    assert!(c.child("Commands").is_none(), "key 0 sends no items");
-    key_of(c)
-}
-
-/// Syncs `id` from `key` until nothing more comes: every command, the last key.
-async fn drain(device: &Device, id: &str, mut key: String) -> (Vec<(String, String)>, String) {
-    let mut all = Vec::new();
-    loop {
-        let r = device.call("Sync", plain_sync(&key, id)).await;
-        let c = only_collection(&r);
-        assert_eq!(status_of(c), "1");
-        let got = commands(c);
-        key = key_of(c);
-        let more = c.child("MoreAvailable").is_some();
-        if got.is_empty() && !more {
-            return (all, key);
-        }
-        all.extend(got);
-    }
-}
-
 /// Adds a contact from `device`: (its ServerId, the new key).
 async fn add_contact(device: &Device, key: &str, client_id: &str, first: &str) -> (String, String) {
     let (id, key, _) = add_contact_seeing(device, key, client_id, first).await;
@@ -164,23 +92,17 @@ async fn add_contact_seeing(
     client_id: &str,
     first: &str,
 ) -> (String, String, Vec<(String, String)>) {
-    let body = W::sync()
-        .open(AIRSYNC, COLLECTIONS)
-        .collection(key, "8")
-        .open(AIRSYNC, COMMANDS)
-        .open(AIRSYNC, ADD)
-        .text(AIRSYNC, CLIENT_ID, client_id)
-        .open(AIRSYNC, APPLICATION_DATA)
-        .text(CONTACTS, FILE_AS, &format!("Doe, {first}"))
-        .text(CONTACTS, FIRST_NAME, first)
-        .text(CONTACTS, LAST_NAME, "Doe")
-        .text(CONTACTS, JOB_TITLE, "Engineer")
-        .end()
-        .end()
-        .end()
-        .end()
-        .end()
-        .done();
+    let body = add_request(
+        key,
+        "8",
+        client_id,
+        &[
+            (CONTACTS, FILE_AS, &format!("Doe, {first}")),
+            (CONTACTS, FIRST_NAME, first),
+            (CONTACTS, LAST_NAME, "Doe"),
+            (CONTACTS, JOB_TITLE, "Engineer"),
+        ],
+    );
     let r = device.call("Sync", body).await;
     let c = only_collection(&r);
     assert_eq!(status_of(c), "1");
@@ -210,17 +132,11 @@ fn apply(list: &mut Vec<String>, got: Vec<(String, String)>) {
 
 /// A Change of contact `server_id` carrying only the given Contacts properties.
 fn change_contact(key: &str, server_id: &str, properties: &[(u8, &str)]) -> Vec<u8> {
-    let mut w = W::sync()
-        .open(AIRSYNC, COLLECTIONS)
-        .collection(key, "8")
-        .open(AIRSYNC, COMMANDS)
-        .open(AIRSYNC, CHANGE)
-        .text(AIRSYNC, SERVER_ID, server_id)
-        .open(AIRSYNC, APPLICATION_DATA);
-    for (token, value) in properties {
-        w = w.text(CONTACTS, *token, value);
-    }
-    w.end().end().end().end().end().done()
+    let properties: Vec<(u8, u8, &str)> = properties
+        .iter()
+        .map(|&(token, value)| (CONTACTS, token, value))
+        .collect();
+    change_request(key, "8", server_id, &properties)
 }
 
 fn property_names(data: &Element) -> Vec<String> {
@@ -247,12 +163,12 @@ async fn every_class_comes_down_after_key_zero() {
             if version == "12.1" && class_page == "Notes" {
                 // The Notes class is new in 14.0: a 12.1 Sync of the Notes
                 // folder is a protocol error.
-                let r = device.call("Sync", plain_sync("0", id)).await;
+                let r = device.call("Sync", sync_request("0", id)).await;
                 assert_eq!(status_of(only_collection(&r)), "4");
                 continue;
             }
             let key = prime(&device, id).await;
-            let r = device.call("Sync", plain_sync(&key, id)).await;
+            let r = device.call("Sync", sync_request(&key, id)).await;
             let c = only_collection(&r);
             assert_eq!(status_of(c), "1", "{version} {id}");
             let got = commands(c);
@@ -269,7 +185,7 @@ async fn every_class_comes_down_after_key_zero() {
                 "{version}: {class_page} properties in {data:?}"
             );
             // Nothing more: the same key back, no commands.
-            let again = device.call("Sync", plain_sync(&new_key, id)).await;
+            let again = device.call("Sync", sync_request(&new_key, id)).await;
             let c = only_collection(&again);
             assert_eq!(key_of(c), new_key, "no change, no new key");
             assert!(commands(c).is_empty());
@@ -282,7 +198,7 @@ async fn calendar_items_carry_the_time_zone_blob_recurrence_and_exceptions() {
     let server = start().await;
     let device = provisioned(&server, "14.1", "cal").await;
     let key = init(&device, "7").await;
-    let r = device.call("Sync", plain_sync(&key, "7")).await;
+    let r = device.call("Sync", sync_request(&key, "7")).await;
     let c = only_collection(&r);
     let first = &commands(c)[0].1;
     let data = application_data(c, first);
@@ -306,7 +222,7 @@ async fn calendar_items_carry_the_time_zone_blob_recurrence_and_exceptions() {
     assert!(data.child("Location").is_some());
     let new = provisioned(&server, "16.1", "cal16").await;
     let key = init(&new, "7").await;
-    let r = new.call("Sync", plain_sync(&key, "7")).await;
+    let r = new.call("Sync", sync_request(&key, "7")).await;
     let c = only_collection(&r);
     let data = application_data(c, first);
     assert!(
@@ -323,16 +239,16 @@ async fn client_changes_reach_other_devices_and_never_echo() {
     let b = provisioned(&server, "14.1", "phoneB").await;
     let ka = init(&a, "8").await;
     let kb = init(&b, "8").await;
-    let (_, ka) = drain(&a, "8", ka).await;
-    let (seed, kb) = drain(&b, "8", kb).await;
+    let (_, ka) = drain(&a, "8", &ka).await;
+    let (seed, kb) = drain(&b, "8", &kb).await;
     assert_eq!(seed.len(), 3);
 
     let (id, ka) = add_contact(&a, &ka, "c1", "Jane").await;
     // The adding device gets no echo of its own Add.
-    let (echo, ka) = drain(&a, "8", ka).await;
+    let (echo, ka) = drain(&a, "8", &ka).await;
     assert!(echo.is_empty(), "{echo:?}");
     // The other device gets it.
-    let r = b.call("Sync", plain_sync(&kb, "8")).await;
+    let r = b.call("Sync", sync_request(&kb, "8")).await;
     let c = only_collection(&r);
     assert_eq!(commands(c), [("Add".to_string(), id.clone())]);
     let data = application_data(c, &id);
@@ -352,7 +268,7 @@ async fn client_changes_reach_other_devices_and_never_echo() {
         "a successful Change has no response"
     );
     let ka = key_of(c);
-    let r = b.call("Sync", plain_sync(&kb, "8")).await;
+    let r = b.call("Sync", sync_request(&kb, "8")).await;
     let c = only_collection(&r);
     assert_eq!(commands(c), [("Change".to_string(), id.clone())]);
     assert_eq!(
@@ -373,7 +289,7 @@ async fn client_changes_reach_other_devices_and_never_echo() {
         .done();
     let r = a.call("Sync", body).await;
     assert_eq!(status_of(only_collection(&r)), "1");
-    let (deletes, _) = drain(&b, "8", kb).await;
+    let (deletes, _) = drain(&b, "8", &kb).await;
     assert_eq!(deletes, [("Delete".to_string(), id)]);
 }
 
@@ -384,12 +300,12 @@ async fn sync_keys_follow_the_state_machine() {
     let b = provisioned(&server, "14.1", "keysB").await;
     let k1 = init(&a, "8").await;
     let kb = init(&b, "8").await;
-    let (_, kb) = drain(&b, "8", kb).await;
+    let (_, kb) = drain(&b, "8", &kb).await;
 
     // A key the server never gave: Status 3, and the collection is reset.
-    let r = a.call("Sync", plain_sync("999999", "8")).await;
+    let r = a.call("Sync", sync_request("999999", "8")).await;
     assert_eq!(status_of(only_collection(&r)), "3");
-    let r = a.call("Sync", plain_sync(&k1, "8")).await;
+    let r = a.call("Sync", sync_request(&k1, "8")).await;
     assert_eq!(
         status_of(only_collection(&r)),
         "3",
@@ -399,7 +315,7 @@ async fn sync_keys_follow_the_state_machine() {
     // Start over; the response to an Add is "lost": the client resends
     // with the previous key.
     let k1 = prime(&a, "8").await;
-    let (_, k2) = drain(&a, "8", k1).await;
+    let (_, k2) = drain(&a, "8", &k1).await;
     let (id, k3) = add_contact(&a, &k2, "lost-1", "Lost").await;
     let (again, k3b) = add_contact(&a, &k2, "lost-1", "Lost").await;
     assert_eq!(
@@ -408,10 +324,10 @@ async fn sync_keys_follow_the_state_machine() {
     );
     assert_ne!(k3b, k3);
     // The superseded key is dead now.
-    let r = a.call("Sync", plain_sync(&k3, "8")).await;
+    let r = a.call("Sync", sync_request(&k3, "8")).await;
     assert_eq!(status_of(only_collection(&r)), "3");
     // The other device sees exactly one new contact.
-    let (got, _) = drain(&b, "8", kb).await;
+    let (got, _) = drain(&b, "8", &kb).await;
     assert_eq!(got, [("Add".to_string(), id)]);
 }
 
@@ -421,8 +337,8 @@ async fn a_lost_response_with_server_changes_is_sent_again() {
     let a = provisioned(&server, "14.1", "resendA").await;
     let k1 = init(&a, "9").await;
     // The response with the two notes is lost; the resend gets them again.
-    let first = a.call("Sync", plain_sync(&k1, "9")).await;
-    let second = a.call("Sync", plain_sync(&k1, "9")).await;
+    let first = a.call("Sync", sync_request(&k1, "9")).await;
+    let second = a.call("Sync", sync_request(&k1, "9")).await;
     let (c1, c2) = (only_collection(&first), only_collection(&second));
     assert_eq!(commands(c1).len(), 2);
     assert_eq!(commands(c1), commands(c2));
@@ -434,7 +350,7 @@ async fn windows_page_through_a_large_folder() {
     let a = provisioned(&server, "14.1", "filler").await;
     let b = provisioned(&server, "14.1", "pager").await;
     let mut ka = init(&a, "8").await;
-    (_, ka) = drain(&a, "8", ka).await;
+    (_, ka) = drain(&a, "8", &ka).await;
     for i in 0..120 {
         (_, ka) = add_contact(&a, &ka, &format!("c{i}"), &format!("P{i}")).await;
     }
@@ -442,7 +358,7 @@ async fn windows_page_through_a_large_folder() {
     let mut pages = Vec::new();
     let mut ids = Vec::new();
     loop {
-        let r = b.call("Sync", windowed_sync(&kb, "8", 50)).await;
+        let r = b.call("Sync", windowed_sync_request(&kb, "8", 50)).await;
         let c = only_collection(&r);
         let got = commands(c);
         pages.push((got.len(), c.child("MoreAvailable").is_some()));
@@ -466,7 +382,7 @@ async fn supported_decides_what_a_change_may_leave_out() {
     let writer = provisioned(&server, "14.1", "writer").await;
     let reader = provisioned(&server, "14.1", "reader").await;
     let mut kr = init(&reader, "8").await;
-    (_, kr) = drain(&reader, "8", kr).await;
+    (_, kr) = drain(&reader, "8", &kr).await;
 
     // (the Supported list (tokens), properties the change omits that must
     // survive, those that must be deleted)
@@ -496,13 +412,13 @@ async fn supported_decides_what_a_change_may_leave_out() {
         }
         let r = writer.call("Sync", w.end().end().done()).await;
         let mut kw = key_of(only_collection(&r));
-        (_, kw) = drain(&writer, "8", kw).await;
+        (_, kw) = drain(&writer, "8", &kw).await;
         let (id, kw) = add_contact(&writer, &kw, &format!("g{n}"), "Ann").await;
         let r = writer
             .call("Sync", change_contact(&kw, &id, &[(FILE_AS, "Ann D.")]))
             .await;
         assert_eq!(status_of(only_collection(&r)), "1");
-        let r = reader.call("Sync", plain_sync(&kr, "8")).await;
+        let r = reader.call("Sync", sync_request(&kr, "8")).await;
         let c = only_collection(&r);
         kr = key_of(c);
         let names = property_names(application_data(c, &id));
@@ -580,8 +496,8 @@ async fn a_conflicting_change_loses_to_the_server_with_status_7() {
     let server = start().await;
     let a = provisioned(&server, "14.1", "confA").await;
     let b = provisioned(&server, "14.1", "confB").await;
-    let (seed, ka) = drain(&a, "8", init(&a, "8").await).await;
-    let (_, kb) = drain(&b, "8", init(&b, "8").await).await;
+    let (seed, ka) = drain(&a, "8", &init(&a, "8").await).await;
+    let (_, kb) = drain(&b, "8", &init(&b, "8").await).await;
     let id = &seed[0].1;
     let r = a
         .call("Sync", change_contact(&ka, id, &[(FILE_AS, "From A")]))
@@ -607,7 +523,7 @@ async fn a_conflicting_change_loses_to_the_server_with_status_7() {
 async fn missing_items_are_status_8() {
     let server = start().await;
     let device = provisioned(&server, "14.1", "missing").await;
-    let (_, key) = drain(&device, "8", init(&device, "8").await).await;
+    let (_, key) = drain(&device, "8", &init(&device, "8").await).await;
     let r = device
         .call("Sync", change_contact(&key, "8:9999", &[(FILE_AS, "x")]))
         .await;
@@ -651,10 +567,10 @@ async fn hierarchy_and_request_level_statuses() {
     let server = start().await;
     let device = provisioned(&server, "14.1", "statuses").await;
     // Before any FolderSync: the hierarchy is not synchronized (12).
-    let r = device.call("Sync", plain_sync("0", "8")).await;
+    let r = device.call("Sync", sync_request("0", "8")).await;
     assert_eq!(r.child_text("Status").as_deref(), Some("12"));
     device.call("FolderSync", folder_sync_request("0")).await;
-    let r = device.call("Sync", plain_sync("0", "4711")).await;
+    let r = device.call("Sync", sync_request("0", "4711")).await;
     assert_eq!(
         r.child_text("Status").as_deref(),
         Some("12"),
@@ -699,7 +615,9 @@ async fn hierarchy_and_request_level_statuses() {
     let r = device.call("Sync", body).await;
     assert_eq!(status_of(only_collection(&r)), "4");
     // WindowSize 0 is read as 512 (MS-ASCMD 2.2.3.199), not an error.
-    let r = device.call("Sync", windowed_sync("0", "8", 0)).await;
+    let r = device
+        .call("Sync", windowed_sync_request("0", "8", 0))
+        .await;
     assert_eq!(status_of(only_collection(&r)), "1");
 }
 
@@ -709,21 +627,15 @@ async fn unconvertible_items_are_status_6() {
     let device = provisioned(&server, "14.1", "convert").await;
     let key = init(&device, "7").await;
     // A calendar item with a start but no end.
-    let body = W::sync()
-        .open(AIRSYNC, COLLECTIONS)
-        .collection(&key, "7")
-        .open(AIRSYNC, COMMANDS)
-        .open(AIRSYNC, ADD)
-        .text(AIRSYNC, CLIENT_ID, "e1")
-        .open(AIRSYNC, APPLICATION_DATA)
-        .text(CALENDAR, 0x27, "20261201T100000Z")
-        .text(CALENDAR, 0x26, "No end")
-        .end()
-        .end()
-        .end()
-        .end()
-        .end()
-        .done();
+    let body = add_request(
+        &key,
+        "7",
+        "e1",
+        &[
+            (CALENDAR, 0x27, "20261201T100000Z"),
+            (CALENDAR, 0x26, "No end"),
+        ],
+    );
     let r = device.call("Sync", body).await;
     let add = only_collection(&r)
         .child("Responses")
@@ -733,21 +645,15 @@ async fn unconvertible_items_are_status_6() {
     assert!(add.child("ServerId").is_none());
     // A contact property inside a Notes item.
     let key = prime(&device, "9").await;
-    let body = W::sync()
-        .open(AIRSYNC, COLLECTIONS)
-        .collection(&key, "9")
-        .open(AIRSYNC, COMMANDS)
-        .open(AIRSYNC, ADD)
-        .text(AIRSYNC, CLIENT_ID, "n1")
-        .open(AIRSYNC, APPLICATION_DATA)
-        .text(NOTES, 0x05, "A note")
-        .text(CONTACTS, FIRST_NAME, "Wrong class")
-        .end()
-        .end()
-        .end()
-        .end()
-        .end()
-        .done();
+    let body = add_request(
+        &key,
+        "9",
+        "n1",
+        &[
+            (NOTES, 0x05, "A note"),
+            (CONTACTS, FIRST_NAME, "Wrong class"),
+        ],
+    );
     let r = device.call("Sync", body).await;
     let add = only_collection(&r)
         .child("Responses")
@@ -776,7 +682,7 @@ async fn bodies_follow_body_preference_and_mime_support() {
         .done();
     let r = device.call("Sync", body).await;
     let key = key_of(only_collection(&r));
-    let r = device.call("Sync", plain_sync(&key, "1")).await;
+    let r = device.call("Sync", sync_request(&key, "1")).await;
     let c = only_collection(&r);
     let first = &commands(c)[0].1;
     let b = application_data(c, first).child("Body").expect("a Body");
@@ -801,7 +707,7 @@ async fn bodies_follow_body_preference_and_mime_support() {
         .done();
     let r = device.call("Sync", body).await;
     let key = key_of(only_collection(&r));
-    let r = device.call("Sync", plain_sync(&key, "1")).await;
+    let r = device.call("Sync", sync_request(&key, "1")).await;
     let c = only_collection(&r);
     let b = application_data(c, first).child("Body").unwrap();
     assert_eq!(b.child_text("Type").as_deref(), Some("4"));
@@ -814,26 +720,13 @@ async fn read_state_and_flags_sync_and_deletes_move_to_deleted_items() {
     let server = start().await;
     let a = provisioned(&server, "14.1", "mailA").await;
     let b = provisioned(&server, "14.1", "mailB").await;
-    let (seed, ka) = drain(&a, "1", init(&a, "1").await).await;
-    let (_, kb) = drain(&b, "1", init(&b, "1").await).await;
+    let (seed, ka) = drain(&a, "1", &init(&a, "1").await).await;
+    let (_, kb) = drain(&b, "1", &init(&b, "1").await).await;
     let unread = &seed[1].1;
-    let body = W::sync()
-        .open(AIRSYNC, COLLECTIONS)
-        .collection(&ka, "1")
-        .open(AIRSYNC, COMMANDS)
-        .open(AIRSYNC, CHANGE)
-        .text(AIRSYNC, SERVER_ID, unread)
-        .open(AIRSYNC, APPLICATION_DATA)
-        .text(EMAIL, 0x15, "1")
-        .end()
-        .end()
-        .end()
-        .end()
-        .end()
-        .done();
+    let body = change_request(&ka, "1", unread, &[(EMAIL, 0x15, "1")]);
     let r = a.call("Sync", body).await;
     let ka = key_of(only_collection(&r));
-    let r = b.call("Sync", plain_sync(&kb, "1")).await;
+    let r = b.call("Sync", sync_request(&kb, "1")).await;
     let c = only_collection(&r);
     let data = application_data(c, unread);
     assert_eq!(data.child_text("Read").as_deref(), Some("1"));
@@ -857,9 +750,9 @@ async fn read_state_and_flags_sync_and_deletes_move_to_deleted_items() {
         .end()
         .done();
     a.call("Sync", body).await;
-    let (got, _) = drain(&b, "1", kb).await;
+    let (got, _) = drain(&b, "1", &kb).await;
     assert_eq!(got, [("Delete".to_string(), unread.clone())]);
-    let (trash, _) = drain(&b, "3", prime(&b, "3").await).await;
+    let (trash, _) = drain(&b, "3", &prime(&b, "3").await).await;
     assert_eq!(trash.len(), 1);
     assert!(trash[0].1.starts_with("3:"));
 }
@@ -896,25 +789,19 @@ async fn filter_type_limits_calendar_items_by_their_end() {
     let server = start().await;
     let writer = provisioned(&server, "14.1", "calw").await;
     let mut kw = init(&writer, "7").await;
-    (_, kw) = drain(&writer, "7", kw).await;
+    (_, kw) = drain(&writer, "7", &kw).await;
     let mut added = Vec::new();
     for (n, days) in [(0, -3), (1, -60)] {
-        let body = W::sync()
-            .open(AIRSYNC, COLLECTIONS)
-            .collection(&kw, "7")
-            .open(AIRSYNC, COMMANDS)
-            .open(AIRSYNC, ADD)
-            .text(AIRSYNC, CLIENT_ID, &format!("ev{n}"))
-            .open(AIRSYNC, APPLICATION_DATA)
-            .text(CALENDAR, 0x26, &format!("Event {n}"))
-            .text(CALENDAR, 0x27, &days_from_now(days))
-            .text(CALENDAR, 0x12, &days_from_now(days + 1))
-            .end()
-            .end()
-            .end()
-            .end()
-            .end()
-            .done();
+        let body = add_request(
+            &kw,
+            "7",
+            &format!("ev{n}"),
+            &[
+                (CALENDAR, 0x26, &format!("Event {n}")),
+                (CALENDAR, 0x27, &days_from_now(days)),
+                (CALENDAR, 0x12, &days_from_now(days + 1)),
+            ],
+        );
         let r = writer.call("Sync", body).await;
         let c = only_collection(&r);
         added.push(
@@ -940,7 +827,7 @@ async fn filter_type_limits_calendar_items_by_their_end() {
         .end()
         .done();
     let r = reader.call("Sync", body).await;
-    let (got, _) = drain(&reader, "7", key_of(only_collection(&r))).await;
+    let (got, _) = drain(&reader, "7", &key_of(only_collection(&r))).await;
     let ids: Vec<&str> = got.iter().map(|(_, id)| id.as_str()).collect();
     assert!(ids.contains(&recent.as_str()), "{ids:?}");
     assert!(
@@ -949,7 +836,7 @@ async fn filter_type_limits_calendar_items_by_their_end() {
     );
     assert!(!ids.contains(&old.as_str()), "{ids:?}");
     // Without a filter, the old event comes too.
-    let (all, _) = drain(&writer, "7", prime(&writer, "7").await).await;
+    let (all, _) = drain(&writer, "7", &prime(&writer, "7").await).await;
     assert!(all.iter().any(|(_, id)| id == old));
     let _ = kw;
 }
@@ -964,8 +851,8 @@ async fn heartbeat_sync_waits_for_a_change_or_answers_empty() {
     .unwrap();
     let a = provisioned(&server, "14.1", "waiter").await;
     let b = provisioned(&server, "14.1", "changer").await;
-    let (_, ka) = drain(&a, "8", init(&a, "8").await).await;
-    let (_, kb) = drain(&b, "8", init(&b, "8").await).await;
+    let (_, ka) = drain(&a, "8", &init(&a, "8").await).await;
+    let (_, kb) = drain(&b, "8", &init(&b, "8").await).await;
     let waiting = |key: &str| {
         W::sync()
             .open(AIRSYNC, COLLECTIONS)
@@ -1031,20 +918,7 @@ async fn empty_and_partial_syncs_reuse_the_cached_request() {
     // A change to notes from elsewhere; a partial request naming only notes
     // still covers both collections.
     let kb = init(&b, "9").await;
-    let body = W::sync()
-        .open(AIRSYNC, COLLECTIONS)
-        .collection(&kb, "9")
-        .open(AIRSYNC, COMMANDS)
-        .open(AIRSYNC, ADD)
-        .text(AIRSYNC, CLIENT_ID, "p1")
-        .open(AIRSYNC, APPLICATION_DATA)
-        .text(NOTES, 0x05, "Partial")
-        .end()
-        .end()
-        .end()
-        .end()
-        .end()
-        .done();
+    let body = add_request(&kb, "9", "p1", &[(NOTES, 0x05, "Partial")]);
     b.call("Sync", body).await;
     let body = W::sync()
         .open(AIRSYNC, COLLECTIONS)
@@ -1068,8 +942,8 @@ async fn two_devices_converge_after_interleaved_changes() {
     let server = start().await;
     let a = provisioned(&server, "14.1", "convA").await;
     let b = provisioned(&server, "14.1", "convB").await;
-    let (seed_a, mut ka) = drain(&a, "8", init(&a, "8").await).await;
-    let (_, mut kb) = drain(&b, "8", init(&b, "8").await).await;
+    let (seed_a, mut ka) = drain(&a, "8", &init(&a, "8").await).await;
+    let (_, mut kb) = drain(&b, "8", &init(&b, "8").await).await;
     let mut on_a: Vec<String> = seed_a.into_iter().map(|(_, id)| id).collect();
     let mut on_b = on_a.clone();
     // Interleaved adds; each response may carry the other device's changes.
@@ -1084,7 +958,7 @@ async fn two_devices_converge_after_interleaved_changes() {
         apply(&mut on_b, got);
     }
     for (device, key, list) in [(&a, &mut ka, &mut on_a), (&b, &mut kb, &mut on_b)] {
-        let (got, k) = drain(device, "8", key.clone()).await;
+        let (got, k) = drain(device, "8", key).await;
         *key = k;
         apply(list, got);
         list.sort();
@@ -1100,7 +974,7 @@ async fn malformed_sync_bodies_are_refused_without_harm() {
     device.call("FolderSync", folder_sync_request("0")).await;
     // Truncated WBXML: 400 with 14.1's Status 102 in the body? The HTTP
     // layer answers InvalidWBXML for the command.
-    let mut body = plain_sync("0", "8");
+    let mut body = sync_request("0", "8");
     body.truncate(body.len() - 3);
     let r = device.call("Sync", body).await;
     assert_eq!(r.child_text("Status").as_deref(), Some("102"));

@@ -1,7 +1,12 @@
 //! Helpers shared by the tests that talk to the mock server over real HTTP
 //! (`mock_http`, `mock_folders`, `mock_settings`, ...): a device with its
 //! credentials and keys, the Provision handshake, the request bodies more
-//! than one of them sends, and a token-by-token request [`Body`] builder.
+//! than one of them sends, token-by-token request builders ([`Body`] on one
+//! code page, [`W`] across pages), and the round trips several of them
+//! make: FolderSync and Sync priming ([`folder_sync`], [`prime`],
+//! [`sync_all`], [`full_sync`], [`items`]), one-command Syncs
+//! ([`add_request`], [`change_request`]), SendMail ([`send_mail_request`],
+//! [`sent_ok`]) and the test hooks ([`hook`]).
 //! Request bodies are assembled by hand from the MS-ASWBXML tables, not by
 //! eastest's encoder, so the mock is not only checked against itself.
 
@@ -504,6 +509,12 @@ pub fn http() -> reqwest::Client {
 pub const AIRSYNC: u8 = 0x00;
 pub const SYNC_COLLECTIONS: u8 = 0x1C;
 pub const SYNC_WINDOW_SIZE: u8 = 0x15;
+pub const SYNC_ADD: u8 = 0x07;
+pub const SYNC_CHANGE: u8 = 0x08;
+pub const SYNC_CLIENT_ID: u8 = 0x0C;
+pub const SYNC_SERVER_ID: u8 = 0x0D;
+pub const SYNC_COMMANDS: u8 = 0x16;
+pub const SYNC_APPLICATION_DATA: u8 = 0x1D;
 
 /// `<Sync><Collections><Collection><SyncKey/><CollectionId/></Collection>
 /// </Collections></Sync>`: one collection, nothing else (the window is the
@@ -528,6 +539,63 @@ pub fn windowed_sync_request(key: &str, collection_id: &str, window: usize) -> V
         .done()
 }
 
+/// A Sync of one collection whose `Commands` hold one client `Add`
+/// (MS-ASCMD 2.2.3.7.2): `ClientId`, then an `ApplicationData` with the
+/// given (code page, token, text) properties in order.
+pub fn add_request(
+    key: &str,
+    collection_id: &str,
+    client_id: &str,
+    properties: &[(u8, u8, &str)],
+) -> Vec<u8> {
+    one_command(
+        key,
+        collection_id,
+        SYNC_ADD,
+        (SYNC_CLIENT_ID, client_id),
+        properties,
+    )
+}
+
+/// A Sync of one collection whose `Commands` hold one `Change` of
+/// `server_id` (MS-ASCMD 2.2.3.24.2) carrying only the given (code page,
+/// token, text) properties.
+pub fn change_request(
+    key: &str,
+    collection_id: &str,
+    server_id: &str,
+    properties: &[(u8, u8, &str)],
+) -> Vec<u8> {
+    one_command(
+        key,
+        collection_id,
+        SYNC_CHANGE,
+        (SYNC_SERVER_ID, server_id),
+        properties,
+    )
+}
+
+fn one_command(
+    key: &str,
+    collection_id: &str,
+    command: u8,
+    (id_token, id): (u8, &str),
+    properties: &[(u8, u8, &str)],
+) -> Vec<u8> {
+    let mut w = W::sync()
+        .open(AIRSYNC, SYNC_COLLECTIONS)
+        .collection(key, collection_id)
+        .open(AIRSYNC, SYNC_COMMANDS)
+        .open(AIRSYNC, command)
+        .text(AIRSYNC, id_token, id)
+        .open(AIRSYNC, SYNC_APPLICATION_DATA);
+    for (page, token, text) in properties {
+        w = w.text(*page, *token, text);
+    }
+    // ApplicationData, the command, Commands, Collection, Collections.
+    w.end().end().end().end().end().done()
+}
+
 /// The only `Collection` of a Sync response (a request for one collection
 /// gets exactly one back).
 pub fn only_collection(sync: &Element) -> &Element {
@@ -544,12 +612,16 @@ pub fn only_collection(sync: &Element) -> &Element {
 pub fn commands(collection: &Element) -> Vec<(String, String)> {
     collection
         .child("Commands")
-        .map(|c| {
-            c.elements()
-                .map(|e| (e.name.clone(), e.child_text("ServerId").unwrap_or_default()))
-                .collect()
-        })
+        .map(|c| c.elements().map(name_and_id).collect())
         .unwrap_or_default()
+}
+
+/// A server command (`Add`, `Change`, `Delete`, ...) as (name, ServerId).
+pub fn name_and_id(command: &Element) -> (String, String) {
+    (
+        command.name.clone(),
+        command.child_text("ServerId").unwrap_or_default(),
+    )
 }
 
 /// FolderSync from key 0, which Sync and Ping need first (they only know
@@ -586,18 +658,26 @@ pub async fn sync_all(device: &Device, collection_id: &str, key: &str) -> (Vec<E
         assert_eq!(c.child_text("Status").as_deref(), Some("1"), "{c:?}");
         key = c.child_text("SyncKey").expect("a SyncKey");
         let before = all.len();
-        all.extend(c.child("Commands").into_iter().flat_map(|cmds| cmds.elements().cloned()));
+        all.extend(
+            c.child("Commands")
+                .into_iter()
+                .flat_map(|cmds| cmds.elements().cloned()),
+        );
         if all.len() == before && c.child("MoreAvailable").is_none() {
             return (all, key);
         }
     }
 }
 
-/// Sync key 0 for `collection_id`, then everything there is: the key of a
-/// device that holds every item of the collection.
-pub async fn fully_synced(device: &Device, collection_id: &str) -> String {
-    let key = prime(device, collection_id).await;
-    sync_all(device, collection_id, &key).await.1
+/// [`sync_all`] with each command as (name, ServerId): what a device's
+/// list of ServerIds has to follow.
+pub async fn drain(
+    device: &Device,
+    collection_id: &str,
+    key: &str,
+) -> (Vec<(String, String)>, String) {
+    let (commands, key) = sync_all(device, collection_id, key).await;
+    (commands.iter().map(name_and_id).collect(), key)
 }
 
 /// Each `Add` among `commands`: its ServerId and ApplicationData.
@@ -616,12 +696,20 @@ pub fn adds(commands: &[Element]) -> Vec<(String, Element)> {
         .collect()
 }
 
-/// A folder as a device that starts over sees it: FolderSync from 0, Sync
-/// key 0, then everything; each item's ServerId and ApplicationData.
+/// Sync key 0 for `collection_id`, then everything there is (see
+/// [`sync_all`]): each item's ServerId and ApplicationData, and the key of
+/// a device that now holds the whole collection.
+pub async fn full_sync(device: &Device, collection_id: &str) -> (Vec<(String, Element)>, String) {
+    let key = prime(device, collection_id).await;
+    let (commands, key) = sync_all(device, collection_id, &key).await;
+    (adds(&commands), key)
+}
+
+/// A folder as a device that starts over sees it: FolderSync from 0, then
+/// [`full_sync`]; each item's ServerId and ApplicationData.
 pub async fn items(device: &Device, collection_id: &str) -> Vec<(String, Element)> {
     folder_sync(device).await;
-    let key = prime(device, collection_id).await;
-    adds(&sync_all(device, collection_id, &key).await.0)
+    full_sync(device, collection_id).await.0
 }
 
 /// The item of `items` whose `Subject` is `subject`.
