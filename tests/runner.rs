@@ -281,6 +281,24 @@ fn the_cli_runs_the_suites_and_sets_its_exit_code() {
         "{stdout}"
     );
 
+    // --skip-tag leaves the slow suite out: nothing else matches here.
+    let out = Command::new(env!("CARGO_BIN_EXE_eastest"))
+        .current_dir(repo())
+        .args([
+            "run",
+            "suites/ping",
+            "--filter",
+            "heartbeat",
+            "--skip-tag",
+            "slow",
+        ])
+        .env("CI", "true")
+        .env_remove("EASTEST_URL")
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&out.stderr).contains("no suite matches"));
+
     // A broken suite: exit 2 with file:line:column, and nothing run.
     let dir = std::env::temp_dir().join(format!("eastest-cli-{}", std::process::id()));
     std::fs::create_dir_all(dir.join("suites")).unwrap();

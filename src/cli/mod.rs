@@ -33,7 +33,7 @@ struct Cli {
 #[derive(Debug, Subcommand)]
 enum Command {
     /// Run suites against a lab server, or against the embedded mock.
-    Run(run::RunArgs),
+    Run(Box<run::RunArgs>),
     /// Decode and encode EAS WBXML (MS-ASWBXML).
     #[command(subcommand)]
     Wbxml(wbxml::WbxmlCommand),
@@ -69,7 +69,7 @@ pub fn main() -> ExitCode {
     let result = match cli.command {
         Command::Wbxml(cmd) => wbxml::run(cmd),
         Command::Serve(args) => serve::run(args),
-        Command::Run(args) => run::run_command(args),
+        Command::Run(args) => run::run_command(*args),
         Command::Matrix(args) => matrix::run(args),
     };
     match result {

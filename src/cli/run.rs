@@ -63,6 +63,10 @@ pub struct RunArgs {
     /// Only suites with one of these tags.
     #[arg(long = "tag", value_name = "TAG")]
     tags: Vec<String>,
+    /// Leave out suites with this tag (e.g. `slow`: the Ping heartbeat
+    /// suite waits a minute).
+    #[arg(long = "skip-tag", value_name = "TAG")]
+    skip_tags: Vec<String>,
     /// Only suites whose id or name contains this text.
     #[arg(long, value_name = "TEXT")]
     filter: Option<String>,
@@ -724,6 +728,7 @@ fn load_suites(args: &RunArgs) -> Result<Vec<Suite>, CliError> {
     }
     suites.retain(|s| {
         (args.tags.is_empty() || s.tags.iter().any(|t| args.tags.contains(t)))
+            && !s.tags.iter().any(|t| args.skip_tags.contains(t))
             && args
                 .filter
                 .as_ref()
