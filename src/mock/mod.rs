@@ -81,6 +81,7 @@ mod moveitems;
 mod persist;
 mod ping;
 mod provision;
+pub mod referee;
 mod resolverecipients;
 mod search;
 mod seed;
