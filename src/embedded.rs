@@ -199,8 +199,10 @@ fn first_failure(suite: &SuiteOutcome, version: ProtocolVersion) -> Option<Catch
         message,
     };
     match &suite.status {
-        SuiteStatus::Passed | SuiteStatus::Skipped(_) => return None,
-        SuiteStatus::Failed | SuiteStatus::Error(_) => {}
+        SuiteStatus::Passed | SuiteStatus::Skipped(_) | SuiteStatus::KnownDeviation(_) => {
+            return None;
+        }
+        SuiteStatus::Failed | SuiteStatus::Error(_) | SuiteStatus::DeviationFixed(_) => {}
     }
     let mut found: Option<Catch> = None;
     for step in &suite.steps {
@@ -238,7 +240,7 @@ fn first_failure(suite: &SuiteOutcome, version: ProtocolVersion) -> Option<Catch
     }
     Some(found.unwrap_or_else(|| {
         let why = match &suite.status {
-            SuiteStatus::Error(why) => why.clone(),
+            SuiteStatus::Error(why) | SuiteStatus::DeviationFixed(why) => why.clone(),
             _ => "failed".to_string(),
         };
         catch(Evidence::Error, "", "", why)

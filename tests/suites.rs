@@ -16,6 +16,7 @@ use eastest::protocol::ProtocolVersion;
 use eastest::runner::outcome::{RunOutcome, SuiteStatus, TargetInfo};
 use eastest::runner::snapshot::slug;
 use eastest::runner::{RunOptions, Target, Targets, run_suite};
+use eastest::suite::TargetProfile;
 use rstest::rstest;
 
 fn lab() -> Option<(Target, String, ProtocolVersion)> {
@@ -89,6 +90,14 @@ async fn suite(
     }
     let mut options = RunOptions::new(version, &profile);
     options.run_id = run_id;
+    // The target profile (`snapshots/<profile>/target.toml`): declared
+    // capabilities and known deviations of the server.
+    options.target_profile = TargetProfile::find(
+        &Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"),
+        &profile,
+    )
+    .unwrap_or_else(|e| panic!("{}", e.render(false)))
+    .map(Arc::new);
     let (outcome, requests) = run_suite(&suite, &target, &options, None).await;
     mocks.shutdown().await;
 
@@ -134,8 +143,10 @@ async fn suite(
         false,
     );
     match &outcome.status {
-        SuiteStatus::Passed | SuiteStatus::Skipped(_) => {}
+        SuiteStatus::Passed => {}
+        // Said, not silent: `cargo test -- --nocapture` shows why.
+        SuiteStatus::Skipped(why) => eprintln!("skipped: {why}"),
+        SuiteStatus::KnownDeviation(why) => eprintln!("expected failure: {why}\n{report}"),
         _ => panic!("{report}"),
     }
-    let _ = Arc::new(());
 }

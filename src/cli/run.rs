@@ -252,6 +252,7 @@ async fn run_async(mut args: RunArgs) -> Result<(), CliError> {
                 .jobs
                 .unwrap_or_else(|| std::thread::available_parallelism().map_or(2, |n| n.get()));
             options.query_form = query_form(&args);
+            options.target_profile = target_profile(&args.snapshots, &profile)?;
             let store = SnapshotStore::new(
                 args.snapshots
                     .join(args.nightly.baseline.as_deref().unwrap_or(&profile))
@@ -289,6 +290,7 @@ async fn run_async(mut args: RunArgs) -> Result<(), CliError> {
             options.target_label = url.to_string();
             options.jobs = args.jobs.unwrap_or(1);
             options.query_form = query_form(&args);
+            options.target_profile = target_profile(&args.snapshots, &profile)?;
             options.ca_cert = args.ca_cert.clone();
             options.insecure = args.insecure;
             // Fresh DeviceIds per run: a lab account keeps device state
@@ -371,7 +373,7 @@ const KNOWN_FAILURES: &str = "known-failures";
 
 /// Whether a suite counts as failing for a baseline: it failed or could not run.
 fn failing(status: &SuiteStatus) -> bool {
-    matches!(status, SuiteStatus::Failed | SuiteStatus::Error(_))
+    status.is_failure()
 }
 
 /// Reads a baseline file (`known-failures = ["suite/id", ...]`); `None`
@@ -488,7 +490,7 @@ fn exit_for_new(
             .filter(|s| !known.contains(&s.id))
             .filter(|s| match &s.status {
                 SuiteStatus::Error(_) => error,
-                SuiteStatus::Failed => !error,
+                SuiteStatus::Failed | SuiteStatus::DeviationFixed(_) => !error,
                 _ => false,
             })
             .map(|s| s.id.as_str())
@@ -686,6 +688,25 @@ async fn negotiate(
 }
 
 /// Every suite under the given paths, filtered; all load errors at once.
+/// The target profile of the snapshot set `profile`
+/// (`snapshots/<profile>/target.toml`), if it has one: its declared
+/// capabilities and known deviations.
+fn target_profile(
+    snapshots: &Path,
+    profile: &str,
+) -> Result<Option<Arc<suite::TargetProfile>>, CliError> {
+    match suite::TargetProfile::find(snapshots, profile) {
+        Ok(found) => Ok(found.map(Arc::new)),
+        Err(e) => {
+            eprint!("{}", e.render(std::io::stderr().is_terminal()));
+            Err(CliError {
+                code: EXIT_ERROR,
+                message: format!("the target profile {} is invalid", e.file().display()),
+            })
+        }
+    }
+}
+
 fn load_suites(args: &RunArgs) -> Result<Vec<Suite>, CliError> {
     let paths = if args.paths.is_empty() {
         vec![PathBuf::from("suites")]
@@ -771,7 +792,12 @@ fn exit_for(outcome: &RunOutcome) -> Result<(), CliError> {
     let failed = outcome
         .suites
         .iter()
-        .filter(|s| s.status == SuiteStatus::Failed)
+        .filter(|s| {
+            matches!(
+                s.status,
+                SuiteStatus::Failed | SuiteStatus::DeviationFixed(_)
+            )
+        })
         .count();
     if errors > 0 {
         return Err(CliError {

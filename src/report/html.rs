@@ -44,10 +44,10 @@ nav.filters label { margin-right: 1em; cursor: pointer; }
 section.suite { border: 1px solid #ccc; border-left-width: 6px; margin: .4em 0; padding: 0 .6em; }
 section.suite > details > summary { cursor: pointer; padding: .3em 0; }
 [data-status=passed] { border-left-color: #2a7; }
-[data-status=failed], [data-status=error] { border-left-color: #c33; }
-[data-status=skipped] { border-left-color: #c90; }
+[data-status=failed], [data-status=error], [data-status=xpass] { border-left-color: #c33; }
+[data-status=skipped], [data-status=xfail] { border-left-color: #c90; }
 .badge { display: inline-block; min-width: 3.5em; font-weight: bold; }
-.badge.passed { color: #2a7; } .badge.failed, .badge.error { color: #c33; } .badge.skipped { color: #c90; }
+.badge.passed { color: #2a7; } .badge.failed, .badge.error, .badge.xpass { color: #c33; } .badge.skipped, .badge.xfail { color: #c90; }
 .muted { color: #777; }
 div.step { border-left: 4px solid #ccc; margin: .5em 0 .5em .5em; padding-left: .6em; }
 pre { background: #f6f6f6; padding: .5em; overflow-x: auto; margin: .3em 0; }
@@ -56,7 +56,7 @@ table.diff td { vertical-align: top; white-space: pre-wrap; word-break: break-al
 table.diff th { text-align: left; background: #eee; padding: .2em .4em; }
 table.diff td.num { width: 3em; color: #999; text-align: right; }
 td.del { background: #fdd; } td.ins { background: #dfd; } tr.hunk td { background: #eef; color: #557; }
-body:has(#show-failed:checked) section.suite:not([data-status=failed]):not([data-status=error]) { display: none; }
+body:has(#show-failed:checked) section.suite:not([data-status=failed]):not([data-status=error]):not([data-status=xpass]) { display: none; }
 body:has(#show-skipped:checked) section.suite:not([data-status=skipped]) { display: none; }
 "#;
 
@@ -102,13 +102,17 @@ pub fn render(outcome: &RunOutcome) -> String {
     out
 }
 
-/// `passed`, `failed`, `skipped`, `error`: the `data-status` and badge class.
+/// `passed`, `failed`, `skipped`, `error`, `xfail` (a known deviation),
+/// `xpass` (a recorded deviation that passed): the `data-status` and badge
+/// class.
 fn suite_status(status: &SuiteStatus) -> &'static str {
     match status {
         SuiteStatus::Passed => "passed",
         SuiteStatus::Failed => "failed",
         SuiteStatus::Skipped(_) => "skipped",
         SuiteStatus::Error(_) => "error",
+        SuiteStatus::KnownDeviation(_) => "xfail",
+        SuiteStatus::DeviationFixed(_) => "xpass",
     }
 }
 
@@ -126,6 +130,8 @@ fn badge(status: &str) -> String {
         "passed" => "PASS",
         "failed" => "FAIL",
         "skipped" => "SKIP",
+        "xfail" => "XFAIL",
+        "xpass" => "XPASS",
         _ => "ERROR",
     };
     format!("<span class=\"badge {status}\">{text}</span>")
@@ -133,7 +139,7 @@ fn badge(status: &str) -> String {
 
 fn render_suite(out: &mut String, suite: &SuiteOutcome) {
     let status = suite_status(&suite.status);
-    let open = if matches!(status, "failed" | "error") {
+    let open = if matches!(status, "failed" | "error" | "xpass") {
         " open"
     } else {
         ""
@@ -151,8 +157,15 @@ fn render_suite(out: &mut String, suite: &SuiteOutcome) {
         seconds(suite.duration)
     );
     match &suite.status {
-        SuiteStatus::Skipped(why) | SuiteStatus::Error(why) => {
+        SuiteStatus::Skipped(why) | SuiteStatus::Error(why) | SuiteStatus::DeviationFixed(why) => {
             let _ = writeln!(out, "<p class=\"reason\">{}</p>", escape(why));
+        }
+        SuiteStatus::KnownDeviation(why) => {
+            let _ = writeln!(
+                out,
+                "<p class=\"reason\">known deviation of the target from the spec: {}</p>",
+                escape(why)
+            );
         }
         SuiteStatus::Passed | SuiteStatus::Failed => {}
     }

@@ -175,6 +175,8 @@ fn suite(s: &SuiteOutcome) -> Suite<'_> {
         SuiteStatus::Failed => ("failed", None),
         SuiteStatus::Skipped(why) => ("skipped", Some(why.as_str())),
         SuiteStatus::Error(why) => ("error", Some(why.as_str())),
+        SuiteStatus::KnownDeviation(why) => ("known-deviation", Some(why.as_str())),
+        SuiteStatus::DeviationFixed(why) => ("deviation-fixed", Some(why.as_str())),
     };
     Suite {
         id: &s.id,

@@ -44,6 +44,8 @@ pub struct Totals {
     pub failed: usize,
     pub skipped: usize,
     pub errors: usize,
+    /// Expected failures: known deviations of the target from the spec.
+    pub known_deviations: usize,
 }
 
 impl Totals {
@@ -55,6 +57,9 @@ impl Totals {
                 SuiteStatus::Failed => t.failed += 1,
                 SuiteStatus::Skipped(_) => t.skipped += 1,
                 SuiteStatus::Error(_) => t.errors += 1,
+                SuiteStatus::KnownDeviation(_) => t.known_deviations += 1,
+                // The record is out of date: fails the run like a failure.
+                SuiteStatus::DeviationFixed(_) => t.failed += 1,
             }
         }
         t
@@ -64,8 +69,12 @@ impl Totals {
 /// `12 passed, 1 failed, 2 skipped, 0 errors; 134 requests in 1.4 s`.
 pub fn summary_line(outcome: &RunOutcome) -> String {
     let t = Totals::of(outcome);
+    let deviations = match t.known_deviations {
+        0 => String::new(),
+        n => format!(", {n} known deviations"),
+    };
     format!(
-        "{} passed, {} failed, {} skipped, {} errors; {} requests in {:.1} s",
+        "{} passed, {} failed, {} skipped, {} errors{deviations}; {} requests in {:.1} s",
         t.passed,
         t.failed,
         t.skipped,

@@ -49,6 +49,25 @@ pub enum SuiteStatus {
     Skipped(String),
     /// It could not run (bad suite, unreachable server, invalid body...).
     Error(String),
+    /// It failed where the target profile records a known deviation of the
+    /// server from the spec: an expected failure. The text is the recorded
+    /// reason and reference. It does not fail the run.
+    KnownDeviation(String),
+    /// It passed, but the target profile records it as a known deviation:
+    /// the server was fixed, or the suite changed. It fails the run until
+    /// the entry is removed; the text says which entry.
+    DeviationFixed(String),
+}
+
+impl SuiteStatus {
+    /// Whether this status makes a run fail: a failure, an error, or a
+    /// recorded deviation that no longer shows.
+    pub fn is_failure(&self) -> bool {
+        matches!(
+            self,
+            SuiteStatus::Failed | SuiteStatus::Error(_) | SuiteStatus::DeviationFixed(_)
+        )
+    }
 }
 
 /// One step's result.

@@ -13,7 +13,9 @@ use tokio::task::JoinSet;
 
 use crate::client::{ClientConfig, EasClient, QueryForm, Request, RequestBody, Response, Secret};
 use crate::protocol::{Command, ProtocolVersion, StatusScope, describe};
-use crate::suite::{Action, Auth, Body, Expectation, Predicate, Requirement, Step, Suite};
+use crate::suite::{
+    Action, Auth, Body, Expectation, Predicate, Requirement, Step, Suite, TargetProfile,
+};
 use crate::wbxml::{DecodeOptions, Element, EncodeOptions, encode};
 
 use super::normalize::{Normalizer, ResponseView};
@@ -68,6 +70,10 @@ pub struct RunOptions {
     pub timeout: Duration,
     /// Called as each suite ends (a progress bar).
     pub on_suite_done: Option<OnSuiteDone>,
+    /// What the target is known to offer and where it is known to break
+    /// the spec (`snapshots/<profile>/target.toml`); `None`: nothing
+    /// declared, capabilities are probed.
+    pub target_profile: Option<Arc<TargetProfile>>,
 }
 
 /// A callback for each finished suite.
@@ -94,6 +100,7 @@ impl RunOptions {
             insecure: false,
             timeout: Duration::from_secs(120),
             on_suite_done: None,
+            target_profile: None,
         }
     }
 }
@@ -219,7 +226,6 @@ pub async fn run_suite(
     snapshots: Option<&SnapshotStore>,
 ) -> (SuiteOutcome, usize) {
     let started = Instant::now();
-    let mut requests = 0;
     if !suite.versions.contains(options.version) {
         let why = format!(
             "applies to protocol versions {}, the run uses {}",
@@ -227,6 +233,66 @@ pub async fn run_suite(
         );
         return (skipped(suite, why), 0);
     }
+    if let Some(Err(why)) = options
+        .target_profile
+        .as_ref()
+        .map(|p| p.offers(options.version))
+    {
+        return (skipped(suite, why), 0);
+    }
+    let (outcome, requests) = run_devices(suite, target, options, snapshots, started).await;
+    (judge_deviation(outcome, options), requests)
+}
+
+/// A suite's outcome in the light of the target profile's known
+/// deviations: a failure at the recorded step is the expected one; a pass
+/// means the record is out of date.
+fn judge_deviation(mut outcome: SuiteOutcome, options: &RunOptions) -> SuiteOutcome {
+    let Some(profile) = &options.target_profile else {
+        return outcome;
+    };
+    let Some(deviation) = profile.deviation(&outcome.id, options.version) else {
+        return outcome;
+    };
+    let entry = format!("{}:{}", profile.file.display(), deviation.location.line);
+    match &outcome.status {
+        SuiteStatus::Failed | SuiteStatus::Error(_) => {
+            let failed_step = outcome
+                .steps
+                .iter()
+                .find(|s| matches!(s.result, StepResult::Failed(_) | StepResult::Error(_)))
+                .map(|s| s.name.as_str());
+            let expected = match (&deviation.step, failed_step) {
+                (None, _) => true,
+                (Some(step), Some(failed)) => step == failed,
+                (Some(_), None) => false,
+            };
+            if expected {
+                outcome.status = SuiteStatus::KnownDeviation(format!(
+                    "{} ({}; {entry})",
+                    deviation.reason, deviation.reference
+                ));
+            }
+        }
+        SuiteStatus::Passed => {
+            outcome.status = SuiteStatus::DeviationFixed(format!(
+                "passed, but {entry} records it as a known deviation ({}): remove the entry if the server was fixed",
+                deviation.reason
+            ));
+        }
+        _ => {}
+    }
+    outcome
+}
+
+async fn run_devices(
+    suite: &Suite,
+    target: &Target,
+    options: &RunOptions,
+    snapshots: Option<&SnapshotStore>,
+    started: Instant,
+) -> (SuiteOutcome, usize) {
+    let mut requests = 0;
     let mut devices: HashMap<String, Device> = HashMap::new();
     for name in std::iter::once("main".to_string()).chain(suite.devices.iter().cloned()) {
         let device_id = device_id(&options.run_id, &suite.id, &name);
@@ -274,18 +340,28 @@ pub async fn run_suite(
                 Requirement::TestHooks => {
                     (!target.test_hooks).then(|| "needs the eastest mock's test hooks".to_string())
                 }
-                Requirement::Provisioning => match enforces_provisioning(target, options).await {
-                    Ok((true, n)) => {
-                        requests += n;
-                        None
-                    }
-                    Ok((false, n)) => {
-                        requests += n;
-                        Some("needs a server that enforces provisioning".to_string())
-                    }
-                    Err(e) => {
-                        return (errored(suite, format!("provisioning probe: {e}")), requests);
-                    }
+                Requirement::Provisioning => match declared_provisioning(options) {
+                    Some(true) => None,
+                    Some(false) => Some(format!(
+                        "needs a server that enforces provisioning ({} declares it does not)",
+                        options
+                            .target_profile
+                            .as_ref()
+                            .map_or(String::new(), |p| p.file.display().to_string())
+                    )),
+                    None => match enforces_provisioning(target, options).await {
+                        Ok((true, n)) => {
+                            requests += n;
+                            None
+                        }
+                        Ok((false, n)) => {
+                            requests += n;
+                            Some("needs a server that enforces provisioning".to_string())
+                        }
+                        Err(e) => {
+                            return (errored(suite, format!("provisioning probe: {e}")), requests);
+                        }
+                    },
                 },
             };
             if let Some(why) = missing {
@@ -566,6 +642,11 @@ async fn enforces_provisioning(
         response.status == 449 || matches!(status, Some(142..=144)),
         response.requests,
     ))
+}
+
+/// Whether the target profile declares that the server enforces Provision.
+fn declared_provisioning(options: &RunOptions) -> Option<bool> {
+    options.target_profile.as_ref()?.provisioning
 }
 
 /// A step's request, rendered.

@@ -42,6 +42,7 @@ mod error;
 mod model;
 mod parse;
 mod path;
+mod target;
 mod template;
 mod versions;
 
@@ -51,6 +52,7 @@ pub use error::{Diagnostic, SuiteError};
 pub use model::*;
 pub use parse::DEFAULT_RETRY_INTERVAL_MS;
 pub use path::{Path, PathError};
+pub use target::{Deviation, TARGET_FILE, TargetProfile};
 pub use template::{BUILTIN_VARIABLES, UnknownVariable, is_variable_name};
 pub use versions::{RUN_VERSIONS, VersionsError, parse_versions, versions_text};
 
