@@ -67,7 +67,7 @@ async fn suite(
     let mocks = MockTargets::new();
     let (target, profile, version, run_id) = match lab() {
         Some((target, profile, version)) => {
-            let run_id = format!("{}", std::process::id());
+            let run_id = format!("run{}", std::process::id());
             (target, profile, version, run_id)
         }
         None => (
@@ -79,7 +79,7 @@ async fn suite(
             MOCK_VERSIONS[version_index]
                 .parse()
                 .expect("a protocol version"),
-            "1".to_string(),
+            eastest::runner::DEFAULT_RUN_ID.to_string(),
         ),
     };
     if lab().is_some() && version_index > 0 {

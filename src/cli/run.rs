@@ -295,10 +295,12 @@ async fn run_async(mut args: RunArgs) -> Result<(), CliError> {
             options.insecure = args.insecure;
             // Fresh DeviceIds per run: a lab account keeps device state
             // between runs.
-            options.run_id = SystemTime::now()
-                .duration_since(UNIX_EPOCH)
-                .map_or(0, |d| d.as_secs())
-                .to_string();
+            options.run_id = format!(
+                "run{}",
+                SystemTime::now()
+                    .duration_since(UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs())
+            );
             let store = SnapshotStore::new(
                 args.snapshots
                     .join(args.nightly.baseline.as_deref().unwrap_or(&profile))

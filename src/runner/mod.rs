@@ -7,4 +7,6 @@ pub mod outcome;
 mod run;
 pub mod snapshot;
 
-pub use run::{OnSuiteDone, RunOptions, Target, Targets, device_id, evaluate, run, run_suite};
+pub use run::{
+    DEFAULT_RUN_ID, OnSuiteDone, RunOptions, Target, Targets, device_id, evaluate, run, run_suite,
+};

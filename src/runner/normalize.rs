@@ -199,6 +199,9 @@ pub struct Snapshot {
     pub decode_error: Option<String>,
 }
 
+/// The shortest run id [`Normalizer::redact_run_id`] replaces.
+pub const MIN_RUN_ID_LEN: usize = 4;
+
 /// Turns responses into snapshot texts. One per suite run: it holds the
 /// alias table, so the same identifier gets the same alias in every step.
 #[derive(Debug, Default)]
@@ -209,6 +212,8 @@ pub struct Normalizer {
     counters: HashMap<String, usize>,
     /// Lowercase names of kept headers whose value is blanked.
     redacted_headers: Vec<String>,
+    /// The run's id, written as `[run_id]` wherever it appears in text.
+    run_id: Option<String>,
 }
 
 impl Normalizer {
@@ -223,6 +228,27 @@ impl Normalizer {
         self.redacted_headers
             .extend(names.iter().map(|n| n.to_ascii_lowercase()));
         self
+    }
+
+    /// Writes the run's id (`{{run_id}}`, which suites put in subjects and
+    /// names so that runs against a lab server do not meet each other's
+    /// items) as `[run_id]` wherever it appears in the text of a response:
+    /// it changes with every run, the snapshot must not. Ids shorter than
+    /// [`MIN_RUN_ID_LEN`] are left alone, since they would match unrelated
+    /// text.
+    pub fn redact_run_id(mut self, run_id: &str) -> Normalizer {
+        if run_id.len() >= MIN_RUN_ID_LEN {
+            self.run_id = Some(run_id.to_string());
+        }
+        self
+    }
+
+    /// `text` with the run id replaced.
+    fn without_run_id<'t>(&self, text: &'t str) -> std::borrow::Cow<'t, str> {
+        match &self.run_id {
+            Some(id) if text.contains(id.as_str()) => text.replace(id.as_str(), "[run_id]").into(),
+            _ => text.into(),
+        }
     }
 
     /// The snapshot of a response, and the decoded tree (for expectations)
@@ -279,7 +305,7 @@ impl Normalizer {
             }
         } else if media_type.as_deref() == Some("text/plain") {
             let body = String::from_utf8_lossy(response.body).replace("\r\n", "\n");
-            text.push_str(&escape_controls(&body));
+            text.push_str(&escape_controls(&self.without_run_id(&body)));
         } else {
             let kind = media_type.as_deref().unwrap_or("no content type");
             let _ = write!(
@@ -669,7 +695,9 @@ impl Printer<'_> {
 
     fn leaf(&mut self, content: &Content) {
         match content {
-            Content::Text(t) => self.out.push_str(&escape_text(t)),
+            Content::Text(t) => self
+                .out
+                .push_str(&escape_text(&self.normalizer.without_run_id(t))),
             Content::Opaque(b) => {
                 let _ = write!(self.out, "[opaque {} bytes: {}]", b.len(), hex_preview(b));
             }

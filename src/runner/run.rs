@@ -27,6 +27,11 @@ use super::snapshot::SnapshotStore;
 
 const WBXML: &str = "application/vnd.ms-sync.wbxml";
 
+/// The run id when the caller sets none (the embedded mock: every run is
+/// fresh). Long enough to be told apart from other text in responses,
+/// where snapshots write it as `[run_id]`.
+pub const DEFAULT_RUN_ID: &str = "run1";
+
 /// The password a step with `auth = "wrong"` sends: not a secret, and not
 /// anyone's password.
 const WRONG_PASSWORD: &str = "eastest-wrong-password";
@@ -62,7 +67,9 @@ pub struct RunOptions {
     pub query_form: QueryForm,
     /// Suites run at once.
     pub jobs: usize,
-    /// Makes DeviceIds unique per run (`{{run_id}}` too).
+    /// Makes DeviceIds unique per run (`{{run_id}}` too); snapshots show it
+    /// as `[run_id]` (at least [`MIN_RUN_ID_LEN`](super::normalize::MIN_RUN_ID_LEN)
+    /// characters, or it is left as is).
     pub run_id: String,
     pub ca_cert: Option<PathBuf>,
     pub insecure: bool,
@@ -95,7 +102,7 @@ impl RunOptions {
             target_label: profile.to_string(),
             query_form: QueryForm::Plain,
             jobs: 1,
-            run_id: "1".to_string(),
+            run_id: DEFAULT_RUN_ID.to_string(),
             ca_cert: None,
             insecure: false,
             timeout: Duration::from_secs(120),
@@ -477,7 +484,7 @@ async fn run_devices(
     }
 
     // Snapshots, in step order.
-    let mut normalizer = Normalizer::new();
+    let mut normalizer = Normalizer::new().redact_run_id(&options.run_id);
     let mut steps = Vec::with_capacity(done.len());
     let mut failed = false;
     let mut errored_why = None;

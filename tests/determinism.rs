@@ -1,0 +1,164 @@
+//! Determinism: two consecutive runs of the corpus against the same target
+//! give identical snapshots. Against a lab server (`EASTEST_URL`, as in
+//! `tests/suites.rs`) the second run meets the state the first left behind
+//! (new DeviceIds, items the cleanup removed), so this shows that the
+//! normalisation hides everything a run does not decide (ids, keys,
+//! server-stamped times); against the embedded mock it shows the same for
+//! the mock and the normaliser. Suites tagged `slow` are left out (a
+//! minute of waiting, no snapshot the others lack).
+
+use std::collections::BTreeMap;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use eastest::client::Secret;
+use eastest::embedded::{LabTarget, MockTargets};
+use eastest::protocol::ProtocolVersion;
+use eastest::runner::outcome::{RunOutcome, SuiteStatus};
+use eastest::runner::snapshot::{SnapshotMode, SnapshotStore};
+use eastest::runner::{RunOptions, Target, run};
+use eastest::suite::{self, Suite, TargetProfile};
+
+fn corpus() -> Vec<Suite> {
+    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites");
+    suite::discover(&root)
+        .expect("the suites folder")
+        .iter()
+        .map(|f| suite::load(f, &root).unwrap_or_else(|e| panic!("{}", e.render(false))))
+        .filter(|s| !s.tags.iter().any(|t| t == "slow"))
+        .collect()
+}
+
+/// Every file below `dir`, by relative path, with its text.
+fn read_tree(dir: &Path) -> BTreeMap<PathBuf, String> {
+    let mut files = BTreeMap::new();
+    let mut pending = vec![dir.to_path_buf()];
+    while let Some(d) = pending.pop() {
+        for entry in std::fs::read_dir(&d).expect("a snapshot folder") {
+            let path = entry.expect("an entry").path();
+            if path.is_dir() {
+                pending.push(path);
+            } else {
+                let text = std::fs::read_to_string(&path).expect("a snapshot file");
+                let relative = path.strip_prefix(dir).expect("below dir").to_path_buf();
+                files.insert(relative, text);
+            }
+        }
+    }
+    files
+}
+
+fn lab() -> Option<(Target, String, ProtocolVersion)> {
+    let url = std::env::var("EASTEST_URL")
+        .ok()
+        .filter(|u| !u.is_empty())?;
+    let user = std::env::var("EASTEST_USER").expect("EASTEST_URL is set: set EASTEST_USER too");
+    let password = match std::env::var("EASTEST_PASSWORD") {
+        Ok(p) => Secret::new(p),
+        Err(_) => Secret::from_file(Path::new(
+            &std::env::var("EASTEST_PASSWORD_FILE")
+                .expect("set EASTEST_PASSWORD or EASTEST_PASSWORD_FILE"),
+        ))
+        .expect("a readable password file"),
+    };
+    let profile =
+        std::env::var("EASTEST_PROFILE").expect("EASTEST_URL is set: name it with EASTEST_PROFILE");
+    let version = std::env::var("EASTEST_VERSION")
+        .ok()
+        .map(|v| v.parse().expect("EASTEST_VERSION: a protocol version"))
+        .unwrap_or(ProtocolVersion::V14_1);
+    let target = Target {
+        url,
+        user,
+        password,
+        test_hooks: false,
+    };
+    Some((target, profile, version))
+}
+
+async fn run_once(dir: &Path, run_id: &str) -> RunOutcome {
+    let suites = corpus();
+    let store = SnapshotStore::new(dir.to_path_buf(), SnapshotMode::Update);
+    match lab() {
+        Some((target, profile, version)) => {
+            let mut options = RunOptions::new(version, &profile);
+            options.run_id = run_id.to_string();
+            options.target_profile = TargetProfile::find(
+                &Path::new(env!("CARGO_MANIFEST_DIR")).join("snapshots"),
+                &profile,
+            )
+            .unwrap_or_else(|e| panic!("{}", e.render(false)))
+            .map(Arc::new);
+            run(suites, Arc::new(LabTarget(target)), options, Some(store)).await
+        }
+        None => {
+            let mut options = RunOptions::new(ProtocolVersion::V16_1, "mock");
+            options.run_id = run_id.to_string();
+            options.jobs = 2;
+            let targets = Arc::new(MockTargets::new());
+            let outcome = run(suites, targets.clone(), options, Some(store)).await;
+            targets.shutdown().await;
+            outcome
+        }
+    }
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn two_runs_give_identical_snapshots() {
+    let base = std::env::temp_dir().join(format!("eastest-determinism-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&base);
+    let (first, second) = (base.join("first"), base.join("second"));
+    let a = run_once(&first, "runA1").await;
+    let b = run_once(&second, "runB2").await;
+
+    // The same suites ended the same way both times.
+    let statuses = |o: &RunOutcome| -> Vec<(String, String)> {
+        o.suites
+            .iter()
+            .map(|s| {
+                let status = match &s.status {
+                    SuiteStatus::Skipped(_) => "skipped".to_string(),
+                    other => format!("{other:?}"),
+                };
+                (s.id.clone(), status)
+            })
+            .collect()
+    };
+    assert_eq!(
+        statuses(&a),
+        statuses(&b),
+        "suite results differ between runs"
+    );
+
+    let (one, two) = (read_tree(&first), read_tree(&second));
+    assert!(
+        one.len() > 100,
+        "only {} snapshots recorded: did the corpus run?",
+        one.len()
+    );
+    let only_one: Vec<_> = one.keys().filter(|k| !two.contains_key(*k)).collect();
+    let only_two: Vec<_> = two.keys().filter(|k| !one.contains_key(*k)).collect();
+    assert!(
+        only_one.is_empty() && only_two.is_empty(),
+        "snapshots of one run only: first {only_one:?}, second {only_two:?}"
+    );
+    let differing: Vec<String> = one
+        .iter()
+        .filter(|(k, v)| two.get(*k) != Some(*v))
+        .map(|(k, v)| {
+            let diff = similar::TextDiff::from_lines(v.as_str(), two[k].as_str());
+            format!(
+                "{}:\n{}",
+                k.display(),
+                diff.unified_diff().context_radius(2)
+            )
+        })
+        .collect();
+    assert!(
+        differing.is_empty(),
+        "{} snapshot(s) differ between two runs:\n{}",
+        differing.len(),
+        differing.join("\n")
+    );
+    let _ = std::fs::remove_dir_all(&base);
+}
