@@ -34,6 +34,7 @@ pub mod command;
 pub mod datetime;
 pub mod query;
 pub mod status;
+pub mod timezone;
 
 pub use crate::wbxml::{ProtocolVersion, VersionSet};
 pub use command::{Command, RequestBody, UnknownCommand};

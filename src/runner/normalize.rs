@@ -69,6 +69,8 @@
 //! | server-assigned identifiers (see [`ALIASED`]): `ServerId`, `ClientId`, `CollectionId`, `ParentId` (except `0`, the root), `Move:SrcMsgId`/`DstMsgId`/`SrcFldId`/`DstFldId`, `ItemOperations:DstFldId`, `LongId`, `MeetingResponse:CalendarId`/`RequestId`, `FileReference`, `ComposeMail:FolderId`/`ItemId`, `Ping:Folder`/`Id`, `AccountId` | `[ServerId 1]`, `[CollectionId 2]`... |
 //! | server-stamped times (see [`TIMESTAMPS`]): `Email:DateReceived`, `DtStamp` (Email, Calendar), `Calendar:AppointmentReplyTime`, `Email2:LastVerbExecutionTime`, `LastModifiedDate` (Notes, DocumentLibrary) | `[timestamp]` |
 //! | `ConversationId` (every page), `Email2:ConversationIndex` | `[ConversationId]`, `[ConversationIndex]` |
+//! | `Calendar:TimeZone`, `Email:TimeZone` holding a 172-byte TIME_ZONE_INFORMATION | the blob decoded, `[TimeZone bias -60; standard "W. Europe Standard Time" bias 0 from every year, month 10, week 5, Sun, 03:00:00.000; daylight ...]` (a transition whose month is 0 is `none`: its other bytes mean nothing) |
+//! | the run's id ([`Normalizer::redact_run_id`]) in any text | `[run_id]` |
 //! | elements selected by the step's `snapshot.redact` paths | `[redacted]` |
 //!
 //! Aliases: one table per [`Normalizer`], that is per suite run, keyed by
@@ -97,6 +99,7 @@ use base64::engine::general_purpose::STANDARD as BASE64;
 use quick_xml::Reader;
 use quick_xml::events::{BytesStart, Event};
 
+use crate::protocol::timezone::TimeZoneInfo;
 use crate::suite::Path;
 use crate::wbxml::{
     self, DecodeOptions, Element, Node as TreeNode, ProtocolVersion, code_page_by_uri,
@@ -162,6 +165,13 @@ pub const TIMESTAMPS: &[(Option<&str>, &str)] = &[
     (Some("Notes"), "LastModifiedDate"),
     (Some("DocumentLibrary"), "LastModifiedDate"),
 ];
+
+/// The TIME_ZONE_INFORMATION blobs (MS-ASDTYPE 2.6.4), written decoded:
+/// readable in a diff, and without the bytes that carry no meaning (the
+/// rest of a transition date whose month is 0, which some servers leave
+/// uninitialised).
+const TIME_ZONES: &[(Option<&str>, &str)] =
+    &[(Some("Calendar"), "TimeZone"), (Some("Email"), "TimeZone")];
 
 /// Elements replaced by a fixed label: `(page, element, label)`.
 const FIXED: &[(Option<&str>, &str, &str)] = &[
@@ -725,6 +735,14 @@ impl Printer<'_> {
         }
         if TIMESTAMPS.iter().any(|(p, n)| on(p, n)) {
             return Some("[timestamp]".to_string());
+        }
+        if TIME_ZONES.iter().any(|(p, n)| on(p, n))
+            && let Some(tz) = BASE64
+                .decode(doc.value().trim())
+                .ok()
+                .and_then(|b| TimeZoneInfo::parse(&b))
+        {
+            return Some(format!("[TimeZone {}]", escape_text(&tz.to_string())));
         }
         if ALIASED.iter().any(|(p, n)| on(p, n)) {
             let value = doc.value();

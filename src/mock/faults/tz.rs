@@ -5,6 +5,7 @@
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD as BASE64;
 
+use crate::protocol::timezone::{TIME_ZONE_INFORMATION_LEN, TimeZoneInfo};
 use crate::wbxml::Element;
 
 /// The parts of a `TimeZone` blob the profiles look at.
@@ -25,21 +26,11 @@ impl TimeZone {
             Some(b) => b.to_vec(),
             None => BASE64.decode(element.text().trim()).ok()?,
         };
-        if bytes.len() < 172 {
-            return None;
-        }
-        let u16_at = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]);
-        let bias = i32::from_le_bytes([bytes[0], bytes[1], bytes[2], bytes[3]]);
-        let name: Vec<u16> = (0..32)
-            .map(|i| u16_at(4 + 2 * i))
-            .take_while(|c| *c != 0)
-            .collect();
+        let info = TimeZoneInfo::parse(bytes.get(..TIME_ZONE_INFORMATION_LEN)?)?;
         Some(TimeZone {
-            bias,
-            standard_name: String::from_utf16_lossy(&name),
-            // DaylightDate (a SYSTEMTIME) starts at byte 152; wMonth is its
-            // second field.
-            daylight_month: u16_at(154),
+            bias: info.bias,
+            standard_name: info.standard_name,
+            daylight_month: info.daylight_date.map_or(0, |d| d.month),
         })
     }
 }
