@@ -521,3 +521,65 @@ fn a_named_target_from_the_config_file_runs_the_suites_against_a_lab_server() {
     let _ = std::fs::remove_dir_all(&dir);
     server.stop();
 }
+
+/// `empty-ok`: a server that answers "nothing to report" with an empty
+/// Sync response (MS-ASCMD 2.2.1.21.2) passes a step that allows it, with
+/// the captures keeping their values, and fails one that does not.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn an_empty_sync_response_passes_only_where_the_step_allows_it() {
+    let app = Router::new()
+        .fallback(|| async { Response::builder().status(200).body(Body::empty()).unwrap() });
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
+    let addr = listener.local_addr().unwrap();
+    tokio::spawn(async move { axum::serve(listener, app).await });
+    let suite = eastest::suite::parse(
+        r#"
+name = "empty answers"
+[vars]
+key = "7"
+[[step]]
+name = "allowed"
+command = "Sync"
+empty-ok = true
+body = '<Sync xmlns="AirSync:"><Collections><Collection><SyncKey>{{key}}</SyncKey><CollectionId>1</CollectionId></Collection></Collections></Sync>'
+expect = [{ path = "//AirSync:Collection/AirSync:Status", status = 1 }]
+capture = { key = "//AirSync:Collection/AirSync:SyncKey" }
+[[step]]
+name = "not allowed"
+command = "Sync"
+body = '<Sync xmlns="AirSync:"><Collections><Collection><SyncKey>{{key}}</SyncKey><CollectionId>1</CollectionId></Collection></Collections></Sync>'
+expect = [{ path = "//AirSync:Collection/AirSync:Status", status = 1 }]
+"#,
+        Path::new("suites/empty.toml"),
+        "empty",
+    )
+    .unwrap_or_else(|e| panic!("{}", e.render(false)));
+    let target = Target {
+        url: format!("http://{addr}{}", eastest::mock::PATH),
+        user: "alice".into(),
+        password: Secret::new("alice-pass"),
+        test_hooks: false,
+    };
+    let options = RunOptions::new(ProtocolVersion::V14_1, "lab");
+    let (outcome, _) = run_suite(&suite, &target, &options, None).await;
+    assert_eq!(outcome.status, SuiteStatus::Failed, "{outcome:?}");
+    assert!(
+        matches!(outcome.steps[0].result, StepResult::Passed),
+        "{:?}",
+        outcome.steps[0]
+    );
+    match &outcome.steps[1].result {
+        StepResult::Failed(failures) => assert!(
+            failures[0].message.contains("no WBXML body"),
+            "{failures:?}"
+        ),
+        other => panic!("{other:?}"),
+    }
+    // The capture kept its value: the second request still carried key 7.
+    let sent = outcome.steps[1]
+        .exchange
+        .as_ref()
+        .and_then(|e| e.request_body.clone())
+        .unwrap_or_default();
+    assert!(sent.contains("<SyncKey>7</SyncKey>"), "{sent}");
+}

@@ -806,7 +806,10 @@ async fn execute(
             });
         }
         let mut captures = Vec::new();
-        if failures.is_empty() {
+        // An accepted empty answer (`empty-ok`) leaves the captures' values
+        // as they were: nothing changed on the server.
+        let empty_answer = step.empty_ok && response.status == 200 && response.body.is_empty();
+        if failures.is_empty() && !empty_answer {
             for capture in &step.captures {
                 let selected = tree
                     .as_ref()
@@ -951,6 +954,9 @@ fn check(
         });
         // Expectations on the body mean little for a body that is not the
         // one expected.
+        return failures;
+    }
+    if step.empty_ok && response.status == 200 && response.body.is_empty() {
         return failures;
     }
     let interpolate = |text: &str| -> String {

@@ -10,19 +10,9 @@ use crate::protocol::{Command, VersionSet};
 
 use super::path::Path;
 
-/// A byte range in a suite file's source.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
-pub struct Span {
-    pub start: usize,
-    pub end: usize,
-}
-
-/// A 1-based line and column (in characters) in a suite file.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub struct Location {
-    pub line: usize,
-    pub column: usize,
-}
+/// Byte ranges and line:column positions in a suite file: the generic ones
+/// of [`crate::diagnostic`], shared with the other declarative files.
+pub use crate::diagnostic::{Location, Span, location_in};
 
 /// One suite file, parsed and validated.
 #[derive(Debug, Clone)]
@@ -54,18 +44,6 @@ impl Suite {
     /// The line and column of a byte offset in this suite's source.
     pub fn location(&self, offset: usize) -> Location {
         location_in(&self.source, offset)
-    }
-}
-
-/// The line and column of `offset` in `source` (clamped to its end).
-pub fn location_in(source: &str, offset: usize) -> Location {
-    let offset = offset.min(source.len());
-    let before = &source[..source.floor_char_boundary(offset)];
-    let line = before.matches('\n').count() + 1;
-    let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-    Location {
-        line,
-        column: before[line_start..].chars().count() + 1,
     }
 }
 
@@ -123,6 +101,11 @@ pub struct Step {
     pub retry: Option<Retry>,
     pub background: bool,
     pub delay_ms: u64,
+    /// An empty HTTP 200 body is an acceptable answer too: the expectations
+    /// are not evaluated and the captures keep their values. For Sync, whose
+    /// server may answer "nothing to report" that way (MS-ASCMD 2.2.1.21.2,
+    /// empty Sync response).
+    pub empty_ok: bool,
 }
 
 /// The credentials a step sends: the suite never holds any, it can only

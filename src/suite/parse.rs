@@ -59,6 +59,7 @@ const STEP_KEYS: &[&str] = &[
     "snapshot",
     "retry",
     "background",
+    "empty-ok",
     "delay-ms",
 ];
 
@@ -835,6 +836,9 @@ impl<'s> Validator<'s> {
         let background = get(t, "background")
             .and_then(|(_, v)| self.boolean("background", v))
             .unwrap_or(false);
+        let empty_ok = get(t, "empty-ok")
+            .and_then(|(_, v)| self.boolean("empty-ok", v))
+            .unwrap_or(false);
         let auth = match get(t, "auth") {
             None => Auth::Account,
             Some((_, v)) => match self.string("auth", v) {
@@ -912,6 +916,7 @@ impl<'s> Validator<'s> {
             retry,
             background,
             delay_ms,
+            empty_ok,
         })
     }
 
