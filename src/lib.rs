@@ -10,6 +10,7 @@
 //! - [`embedded`]: the embedded mock as the runner's target (one per suite).
 
 pub mod client;
+pub mod diagnostic;
 pub mod embedded;
 pub mod mock;
 pub mod protocol;
