@@ -1149,6 +1149,7 @@ fn track(device: &mut Device, step: &Step, answer: &Answer) {
 /// Items already gone (Status 8) are fine.
 async fn cleanup(device: &Device, version: ProtocolVersion) -> Result<usize, String> {
     let mut requests = 0;
+    let mut problems = Vec::new();
     let mut by_collection: HashMap<&str, Vec<&str>> = HashMap::new();
     for (collection, item) in &device.items {
         by_collection.entry(collection).or_default().push(item);
@@ -1160,38 +1161,203 @@ async fn cleanup(device: &Device, version: ProtocolVersion) -> Result<usize, Str
             // The folder goes, and its items with it.
             continue;
         }
-        let Some(key) = device.sync_keys.get(collection) else {
-            continue;
+        let known = device
+            .sync_keys
+            .get(collection)
+            .filter(|k| k.as_str() != "0")
+            .cloned();
+        match delete_items(device, collection, &items, known, version).await {
+            Ok(n) => requests += n,
+            Err(why) => problems.push(why),
+        }
+    }
+    let mut key = device.folder_key.clone().filter(|k| k != "0");
+    for folder in device.folders.iter().rev() {
+        // A key the server refuses (Status 9), or none at all: take a fresh
+        // one with FolderSync 0 and try once more.
+        for attempt in 0..2 {
+            let current = match key.clone() {
+                Some(k) if attempt == 0 => k,
+                _ => match fresh_folder_key(device, version).await {
+                    Ok((k, n)) => {
+                        requests += n;
+                        k
+                    }
+                    Err(why) => {
+                        problems.push(why);
+                        break;
+                    }
+                },
+            };
+            let xml = format!(
+                "<FolderDelete xmlns=\"FolderHierarchy:\"><SyncKey>{current}</SyncKey>\
+                 <ServerId>{folder}</ServerId></FolderDelete>"
+            );
+            let response = match send_cleanup(device, Command::FolderDelete, &xml, version).await {
+                Ok(r) => r,
+                Err(why) => {
+                    problems.push(format!("folder {folder}: {why}"));
+                    break;
+                }
+            };
+            requests += response.requests;
+            let tree = decode(&response, version);
+            let status = tree.as_ref().and_then(|t| t.child_text("Status"));
+            key = tree
+                .as_ref()
+                .and_then(|t| t.child_text("SyncKey"))
+                .or(Some(current));
+            match status.as_deref() {
+                Some("1") | Some("4") => break, // deleted, or already gone
+                Some("9") if attempt == 0 => key = None,
+                other => {
+                    problems.push(format!(
+                        "folder {folder}: FolderDelete answered Status {}",
+                        other.unwrap_or("(none)")
+                    ));
+                    break;
+                }
+            }
+        }
+    }
+    if problems.is_empty() {
+        Ok(requests)
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+/// Deletes `items` from `collection` with the key the suite last saw; when
+/// there is none usable (the suite ended on Status 3, or never synced the
+/// collection) or the server refuses it, the collection is synced from key
+/// 0 first (and fully downloaded, as a client would) and the delete sent
+/// again. Items the server no longer has (Status 8) count as deleted.
+async fn delete_items(
+    device: &Device,
+    collection: &str,
+    items: &[&str],
+    known: Option<String>,
+    version: ProtocolVersion,
+) -> Result<usize, String> {
+    let mut requests = 0;
+    let mut key = known;
+    for attempt in 0..2 {
+        let current = match key.clone() {
+            Some(k) if attempt == 0 => k,
+            _ => {
+                let (k, n) = primed_sync_key(device, collection, version).await?;
+                requests += n;
+                k
+            }
         };
         let mut xml = format!(
-            "<Sync xmlns=\"AirSync:\"><Collections><Collection><SyncKey>{key}</SyncKey>\
-             <CollectionId>{collection}</CollectionId><DeletesAsMoves>0</DeletesAsMoves><Commands>"
+            "<Sync xmlns=\"AirSync:\"><Collections><Collection><SyncKey>{current}</SyncKey>\
+             <CollectionId>{collection}</CollectionId><DeletesAsMoves>0</DeletesAsMoves>\
+             <GetChanges>0</GetChanges><Commands>"
         );
         for item in items {
             xml.push_str(&format!("<Delete><ServerId>{item}</ServerId></Delete>"));
         }
         xml.push_str("</Commands></Collection></Collections></Sync>");
-        requests += send_cleanup(device, Command::Sync, &xml, version)
-            .await?
-            .requests;
-    }
-    if let Some(key) = &device.folder_key {
-        let mut key = key.clone();
-        for folder in device.folders.iter().rev() {
-            let xml = format!(
-                "<FolderDelete xmlns=\"FolderHierarchy:\"><SyncKey>{key}</SyncKey>\
-                 <ServerId>{folder}</ServerId></FolderDelete>"
-            );
-            let response = send_cleanup(device, Command::FolderDelete, &xml, version).await?;
-            requests += response.requests;
-            if let Some(tree) = decode(&response, version)
-                && let Some(next) = tree.child_text("SyncKey")
-            {
-                key = next;
+        let response = send_cleanup(device, Command::Sync, &xml, version).await?;
+        requests += response.requests;
+        let tree = decode(&response, version);
+        let found = tree
+            .as_ref()
+            .and_then(|t| t.child("Collections"))
+            .and_then(|c| c.child("Collection"));
+        let status = found.and_then(|c| c.child_text("Status"));
+        match status.as_deref() {
+            Some("1") => {
+                let failed: Vec<String> = found
+                    .and_then(|c| c.child("Responses"))
+                    .map(|r| {
+                        r.elements_named("Delete")
+                            .filter_map(|d| {
+                                let s = d.child_text("Status")?;
+                                (s != "1" && s != "8").then(|| {
+                                    format!(
+                                        "{} (Status {s})",
+                                        d.child_text("ServerId").unwrap_or_default()
+                                    )
+                                })
+                            })
+                            .collect()
+                    })
+                    .unwrap_or_default();
+                return if failed.is_empty() {
+                    Ok(requests)
+                } else {
+                    Err(format!(
+                        "collection {collection}: not deleted: {}",
+                        failed.join(", ")
+                    ))
+                };
+            }
+            Some("3") if attempt == 0 => key = None,
+            other => {
+                return Err(format!(
+                    "collection {collection}: the delete Sync answered Status {}",
+                    other.unwrap_or("(none)")
+                ));
             }
         }
     }
-    Ok(requests)
+    Err(format!("collection {collection}: no usable SyncKey"))
+}
+
+/// A SyncKey for `collection` from key 0, after downloading what the
+/// server has (some servers only accept changes once the client holds the
+/// collection's contents), bounded to 50 windows.
+async fn primed_sync_key(
+    device: &Device,
+    collection: &str,
+    version: ProtocolVersion,
+) -> Result<(String, usize), String> {
+    let mut requests = 0;
+    let mut key = "0".to_string();
+    for _ in 0..50 {
+        let xml = format!(
+            "<Sync xmlns=\"AirSync:\"><Collections><Collection><SyncKey>{key}</SyncKey>\
+             <CollectionId>{collection}</CollectionId><WindowSize>512</WindowSize>\
+             </Collection></Collections></Sync>"
+        );
+        let response = send_cleanup(device, Command::Sync, &xml, version).await?;
+        requests += response.requests;
+        // An empty Sync response: nothing more to download.
+        let Some(tree) = decode(&response, version) else {
+            break;
+        };
+        let found = tree
+            .child("Collections")
+            .and_then(|c| c.child("Collection"))
+            .ok_or_else(|| format!("collection {collection}: Sync answered no Collection"))?;
+        let status = found.child_text("Status").unwrap_or_default();
+        if status != "1" {
+            return Err(format!(
+                "collection {collection}: Sync from key 0 answered Status {status}"
+            ));
+        }
+        let was_initial = key == "0";
+        key = found.child_text("SyncKey").unwrap_or(key);
+        if !was_initial && found.child("MoreAvailable").is_none() {
+            break;
+        }
+    }
+    Ok((key, requests))
+}
+
+/// A fresh folder hierarchy key (FolderSync 0).
+async fn fresh_folder_key(
+    device: &Device,
+    version: ProtocolVersion,
+) -> Result<(String, usize), String> {
+    let xml = "<FolderSync xmlns=\"FolderHierarchy:\"><SyncKey>0</SyncKey></FolderSync>";
+    let response = send_cleanup(device, Command::FolderSync, xml, version).await?;
+    let key = decode(&response, version)
+        .and_then(|t| t.child_text("SyncKey"))
+        .ok_or("FolderSync 0 answered no SyncKey")?;
+    Ok((key, response.requests))
 }
 
 /// Sends one cleanup request; an answer other than HTTP 200 is an error.
