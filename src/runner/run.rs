@@ -247,6 +247,22 @@ pub async fn run_suite(
     {
         return (skipped(suite, why), 0);
     }
+    // The target profile's request timeout, if it sets one.
+    let timed;
+    let options = match options
+        .target_profile
+        .as_ref()
+        .and_then(|p| p.request_timeout)
+    {
+        Some(timeout) => {
+            timed = RunOptions {
+                timeout,
+                ..options.clone()
+            };
+            &timed
+        }
+        None => options,
+    };
     let (outcome, requests) = run_devices(suite, target, options, snapshots, started).await;
     (judge_deviation(outcome, options), requests)
 }
@@ -1266,8 +1282,13 @@ async fn delete_items(
             .as_ref()
             .and_then(|t| t.child("Collections"))
             .and_then(|c| c.child("Collection"));
-        let status = found.and_then(|c| c.child_text("Status"));
+        // A collection that is gone (Status 8 or 12, in the collection or
+        // for the whole Sync) took its items with it.
+        let status = found
+            .and_then(|c| c.child_text("Status"))
+            .or_else(|| tree.as_ref().and_then(|t| t.child_text("Status")));
         match status.as_deref() {
+            Some("8") | Some("12") => return Ok(requests),
             Some("1") => {
                 let failed: Vec<String> = found
                     .and_then(|c| c.child("Responses"))

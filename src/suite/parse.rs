@@ -839,6 +839,25 @@ impl<'s> Validator<'s> {
         let empty_ok = get(t, "empty-ok")
             .and_then(|(_, v)| self.boolean("empty-ok", v))
             .unwrap_or(false);
+        // On an accepted empty answer the captures keep their values, so
+        // each must have one already.
+        if empty_ok
+            && let Some((_, DeValue::Table(caps))) =
+                get(t, "capture").map(|(k, v)| (k, v.get_ref()))
+        {
+            for (k, _) in entries(caps) {
+                let variable = k.get_ref().to_string();
+                if !available.contains(&variable) {
+                    self.error(
+                        span(k),
+                        format!(
+                            "`{variable}` has no value before this `empty-ok` step, which keeps its captures' values on an empty answer"
+                        ),
+                        Some("capture into a variable an earlier step or `vars` already sets (the same SyncKey variable, say)".into()),
+                    );
+                }
+            }
+        }
         let auth = match get(t, "auth") {
             None => Auth::Account,
             Some((_, v)) => match self.string("auth", v) {

@@ -16,6 +16,7 @@
 //! name = "SOGo 5.8 (Debian 12, sogo-activesync)"
 //! versions = "12.1, 14.0, 14.1"   # what it offers: other versions skip every suite
 //! provisioning = false            # it never enforces Provision
+//! request-timeout = 30            # seconds a request may take (default 120)
 //!
 //! [[deviation]]
 //! suite = "sync/empty-response"
@@ -48,6 +49,7 @@ const TOP_KEYS: &[&str] = &[
     "description",
     "versions",
     "provisioning",
+    "request-timeout",
     "deviation",
 ];
 const DEVIATION_KEYS: &[&str] = &["suite", "step", "versions", "reason", "reference"];
@@ -65,6 +67,11 @@ pub struct TargetProfile {
     /// Whether the server enforces Provision; `None`: probed per suite that
     /// `requires = ["provisioning"]`.
     pub provisioning: Option<bool>,
+    /// How long one request may take against this server (`request-timeout`,
+    /// seconds): a server that holds requests it should refuse at once
+    /// (SOGo keeps an invalid Ping for twice its heartbeat limit) would
+    /// otherwise cost the default two minutes per such suite.
+    pub request_timeout: Option<std::time::Duration>,
     pub deviations: Vec<Deviation>,
 }
 
@@ -169,6 +176,27 @@ pub fn parse(source: &str, file: &FsPath) -> Result<TargetProfile, SuiteError> {
             None
         }
     };
+    let request_timeout = match doc.get("request-timeout").map(|v| (v.get_ref(), span(v))) {
+        None => None,
+        Some((DeValue::Integer(i), at)) => match i64::from_str_radix(i.as_str(), i.radix()) {
+            Ok(n @ 1..=3600) => Some(std::time::Duration::from_secs(n.unsigned_abs())),
+            _ => {
+                c.error(at, "`request-timeout` must be 1 to 3600 seconds", None);
+                None
+            }
+        },
+        Some((other, at)) => {
+            c.error(
+                at,
+                format!(
+                    "`request-timeout` must be an integer (seconds), got {}",
+                    kind(other)
+                ),
+                None,
+            );
+            None
+        }
+    };
     let mut deviations = Vec::new();
     match doc.get("deviation").map(|v| (v.get_ref(), span(v))) {
         None => {}
@@ -218,6 +246,7 @@ pub fn parse(source: &str, file: &FsPath) -> Result<TargetProfile, SuiteError> {
         description,
         versions,
         provisioning,
+        request_timeout,
         deviations,
     })
 }
@@ -348,6 +377,7 @@ mod tests {
 name = "Lab 1.0"
 versions = "12.1, 14.1"
 provisioning = false
+request-timeout = 30
 
 [[deviation]]
 suite = "sync/a"
@@ -365,6 +395,7 @@ reference = "MS-ASCMD 2.2.3.177.10"
         .expect("loads");
         assert_eq!(p.name, "Lab 1.0");
         assert_eq!(p.provisioning, Some(false));
+        assert_eq!(p.request_timeout, Some(std::time::Duration::from_secs(30)));
         assert!(p.offers(ProtocolVersion::V14_1).is_ok());
         let why = p.offers(ProtocolVersion::V16_1).unwrap_err();
         assert!(why.contains("16.1") && why.contains("12.1"), "{why}");
@@ -372,7 +403,7 @@ reference = "MS-ASCMD 2.2.3.177.10"
             .deviation("sync/a", ProtocolVersion::V12_1)
             .expect("recorded");
         assert_eq!(d.step.as_deref(), Some("first"));
-        assert_eq!(d.location.line, 6);
+        assert_eq!(d.location.line, 7);
         assert!(p.deviation("ping/b", ProtocolVersion::V12_1).is_none());
         assert!(p.deviation("ping/b", ProtocolVersion::V14_1).is_some());
         assert!(p.deviation("sync/other", ProtocolVersion::V14_1).is_none());
