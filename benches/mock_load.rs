@@ -48,6 +48,10 @@
 //! latency (from writing the change to each Ping answer) is reported; every
 //! other Ping must stay pending.
 //!
+//! The mock serves HTTP/1.1 with its own transport (`src/mock/transport`),
+//! which holds no buffer while a connection is idle or its Ping waits:
+//! what a held Ping costs is the router's future and the handler's state.
+//!
 //! Where the memory goes: the readings are also taken after `malloc_trim`
 //! (live data, not what the allocator keeps), and a counting global
 //! allocator (on in this mode only) shows which block sizes grew, per
@@ -682,7 +686,7 @@ fn dechunk(mut b: &[u8]) -> Option<(Vec<u8>, usize)> {
         let size = usize::from_str_radix(size_text.split(';').next()?.trim(), 16).ok()?;
         b = &b[line + 2..];
         if size == 0 {
-            // No trailers from hyper: just the final CRLF.
+            // No trailers from the mock: just the final CRLF.
             if b.len() < 2 {
                 return None;
             }

@@ -1,11 +1,14 @@
 //! `eastest serve`: the mock EAS server on a socket, until Ctrl-C.
 
+use std::io::IsTerminal as _;
 use std::net::SocketAddr;
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use clap::Args;
 use eastest::mock::{
-    Account, DATA_FILE_NAME, MockConfig, MockServer, PersistError, Profile, parse_accounts,
+    Account, DATA_FILE_NAME, MockConfig, MockServer, PersistError, Profile, Scenario, TlsError,
+    TlsSetup, parse_accounts,
 };
 
 use super::CliError;
@@ -42,6 +45,88 @@ pub struct ServeArgs {
     /// List the fault profiles (name, reference, what goes wrong) and exit.
     #[arg(long)]
     list_profiles: bool,
+    /// Referee device clients: record each device's session and check every
+    /// request; each finding is printed on stderr as it happens, and a
+    /// summary on stdout at Ctrl-C. See --list-checks.
+    #[arg(long)]
+    validate: bool,
+    /// With the referee: write per-device reports (summary, JUnit, JSON,
+    /// decoded trace) into DIR at Ctrl-C. Implies --validate.
+    #[arg(long, value_name = "DIR")]
+    report: Option<PathBuf>,
+    /// List the referee's checks (id, severity, spec reference, what to fix)
+    /// and exit.
+    #[arg(long)]
+    list_checks: bool,
+    /// Referee: two identical requests that found nothing closer than this
+    /// many seconds apart count as busy polling.
+    #[arg(long, value_name = "SECONDS", default_value_t = 30)]
+    min_poll_interval: u64,
+    /// Referee: keep the full decoded trace of this many exchanges per device.
+    #[arg(long, value_name = "N", default_value_t = 200)]
+    trace_limit: usize,
+    /// Run a scenario (`scenarios/*.toml`, see docs/scenario-format.md):
+    /// script the server side of each device's session (Sync Status 3,
+    /// HTTP 449, Ping 7, paging, 503 with Retry-After, remote wipe, 451) and
+    /// judge how the client reacts. Implies --validate: the reactions join
+    /// the referee's summary and reports. A file with errors is reported and
+    /// the server does not start (exit 2).
+    #[arg(long, value_name = "FILE")]
+    scenario: Option<PathBuf>,
+    /// Serve HTTPS (real devices refuse plain HTTP). With --tls-cert and
+    /// --tls-key, that certificate; without, a self-signed one generated at
+    /// start (for localhost, 127.0.0.1, ::1, the --listen address and every
+    /// --tls-name), written as PEM to --tls-cert-out so that it can be
+    /// installed on a device. Its SHA-256 fingerprint is printed either
+    /// way, for pinning.
+    #[arg(long)]
+    tls: bool,
+    /// The certificate chain to serve (PEM, leaf first); implies --tls.
+    #[arg(long, value_name = "FILE", requires = "tls_key")]
+    tls_cert: Option<PathBuf>,
+    /// The private key of --tls-cert (PEM: PKCS#8, RSA or EC).
+    #[arg(long, value_name = "FILE", requires = "tls_cert")]
+    tls_key: Option<PathBuf>,
+    /// Another name (host name or IP address) for the generated
+    /// certificate, such as the name the device connects to; repeatable.
+    #[arg(long, value_name = "NAME", conflicts_with = "tls_cert")]
+    tls_name: Vec<String>,
+    /// Where to write the generated certificate (PEM). A new one is
+    /// generated at every start: reinstall it on the device, or pass a
+    /// fixed pair with --tls-cert/--tls-key.
+    #[arg(
+        long,
+        value_name = "FILE",
+        default_value = "eastest-mock-cert.pem",
+        conflicts_with = "tls_cert"
+    )]
+    tls_cert_out: PathBuf,
+}
+
+/// `--tls`, `--tls-cert`/`--tls-key`, `--tls-name`: the TLS setup, if any.
+fn tls_setup(args: &ServeArgs) -> Option<TlsSetup> {
+    match (&args.tls_cert, &args.tls_key) {
+        (Some(cert), Some(key)) => Some(TlsSetup::Files {
+            cert: cert.clone(),
+            key: key.clone(),
+        }),
+        _ if args.tls || !args.tls_name.is_empty() => Some(TlsSetup::SelfSigned {
+            names: args.tls_name.clone(),
+        }),
+        _ => None,
+    }
+}
+
+/// Loads `--scenario`; an invalid file prints every problem and exits 2.
+fn load_scenario(file: &Path) -> Result<Scenario, CliError> {
+    Scenario::load(file).map_err(|e| {
+        let color = std::io::stderr().is_terminal() && std::env::var_os("NO_COLOR").is_none();
+        eprint!("{}", e.render(color));
+        CliError {
+            code: 2,
+            message: format!("the scenario file {} is invalid", file.display()),
+        }
+    })
 }
 
 /// The `--list-profiles` table: name, reference, one line each.
@@ -73,7 +158,22 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         print!("{}", profile_list());
         return Ok(());
     }
+    if args.list_checks {
+        print!("{}", eastest::mock::referee::list_checks());
+        return Ok(());
+    }
+    // A scenario is judged by the referee: `--scenario` implies `--validate`.
+    let validate = args.validate || args.report.is_some() || args.scenario.is_some();
+    let referee = validate.then(|| eastest::mock::referee::RefereeConfig {
+        trace_limit: args.trace_limit,
+        min_poll_interval: std::time::Duration::from_secs(args.min_poll_interval),
+        live: true,
+    });
     let profiles = parse_profiles(&args.profile)?;
+    let scenario = match &args.scenario {
+        Some(file) => Some(Arc::new(load_scenario(file)?)),
+        None => None,
+    };
     let accounts = match &args.users {
         Some(path) => {
             let text = std::fs::read_to_string(path)
@@ -91,6 +191,9 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         test_hooks: args.test_hooks,
         data_dir: args.data.clone(),
         profiles: profiles.clone(),
+        referee,
+        scenario: scenario.clone(),
+        tls: tls_setup(&args),
         ..MockConfig::default()
     };
     let runtime = tokio::runtime::Runtime::new()
@@ -104,10 +207,40 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
                 .and_then(|inner| inner.downcast_ref::<PersistError>())
             {
                 Some(persist) => CliError::usage(persist.to_string()),
-                None => CliError::usage(format!("cannot listen on {}: {e}", args.listen)),
+                // A certificate or key file that cannot be used: named.
+                None => match e.get_ref().and_then(|i| i.downcast_ref::<TlsError>()) {
+                    Some(tls) => CliError::usage(tls.to_string()),
+                    None => CliError::usage(format!("cannot listen on {}: {e}", args.listen)),
+                },
             }
         })?;
         println!("eastest mock EAS server: {}", server.url());
+        if let Some(cert) = server.certificate() {
+            println!("TLS certificate SHA-256: {}", cert.sha256_fingerprint());
+            if !cert.generated_names().is_empty() {
+                let out = &args.tls_cert_out;
+                std::fs::write(out, cert.pem()).map_err(|e| {
+                    CliError::usage(format!(
+                        "cannot write the certificate to {}: {e}",
+                        out.display()
+                    ))
+                })?;
+                println!(
+                    "TLS certificate: {} (self-signed, for {})",
+                    out.display(),
+                    cert.generated_names().join(", ")
+                );
+            }
+        }
+        if let Some(scenario) = &scenario {
+            scenario.set_server_url(&server.url());
+            println!(
+                "scenario: {} ({}, {} steps)",
+                scenario.name(),
+                scenario.script().file.display(),
+                scenario.script().steps.len()
+            );
+        }
         let versions: Vec<&str> = config.versions.iter().map(|v| v.as_str()).collect();
         println!("protocol versions: {}", versions.join(", "));
         for a in &config.accounts {
@@ -146,7 +279,19 @@ pub fn run(args: ServeArgs) -> Result<(), CliError> {
         };
         stopped.map_err(|e| CliError::usage(format!("cannot wait for Ctrl-C: {e}")))?;
         println!("stopping");
+        let referee = server.referee();
         server.shutdown().await;
+        // The scenario's reactions join the referee's report.
+        let reactions = scenario.as_ref().map(|s| s.reactions()).unwrap_or_default();
+        if let Some(referee) = referee {
+            print!("{}", referee.summary(&reactions));
+            if let Some(dir) = &args.report {
+                referee
+                    .write_reports(dir, &reactions)
+                    .map_err(|e| CliError::usage(e.to_string()))?;
+                println!("referee reports: {}", dir.display());
+            }
+        }
         Ok(())
     })
 }

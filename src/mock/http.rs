@@ -51,6 +51,27 @@ const WBXML: &str = "application/vnd.ms-sync.wbxml";
 
 pub fn router(shared: Arc<Shared>) -> Router {
     let routes = Router::new().route(PATH, post(handle_post).options(handle_options));
+    // A scenario may redirect a device (HTTP 451 with `X-MS-Location`) to a
+    // second path on this listener; requests there are the same EAS
+    // endpoint, marked so the scenario sees that the client moved.
+    let routes = if shared.config.scenario.is_some() {
+        routes.route(
+            super::scenario::REDIRECTED_PATH,
+            post(
+                |state: State<Arc<Shared>>,
+                 query: RawQuery,
+                 headers: HeaderMap,
+                 body: Result<Bytes, BytesRejection>| {
+                    super::scenario::at_redirected_location(handle_post(
+                        state, query, headers, body,
+                    ))
+                },
+            )
+            .options(handle_options),
+        )
+    } else {
+        routes
+    };
     // Without `test_hooks` the hook paths are not routed at all: HTTP 404
     // like any unknown path.
     let routes = if shared.config.test_hooks {
@@ -59,6 +80,13 @@ pub fn router(shared: Arc<Shared>) -> Router {
         routes
     };
     routes
+        // The referee (`--validate`): innermost, so that it sees inflated
+        // request bodies, uncompressed responses and the body limit below;
+        // without a referee it passes every request straight on.
+        .layer(middleware::from_fn_with_state(
+            shared.clone(),
+            super::referee::observe,
+        ))
         // `DefaultBodyLimit` only records the limit; the `Bytes` extractor
         // applies it to the body it is given, which is the inflated one.
         .layer(DefaultBodyLimit::max(shared.config.max_body_bytes))
@@ -245,6 +273,10 @@ async fn handle_post(
         }
     }
 
+    // Read for the last time above: freed now rather than kept (about
+    // 1 KiB) for as long as the handler runs, which for a Ping is its whole
+    // long-poll.
+    drop(headers);
     let not_wbxml = matches!(body_kind, RequestBody::None | RequestBody::Mime);
     let request = if not_wbxml || (body.is_empty() && body_kind == RequestBody::OptionalWbxml) {
         None

@@ -20,7 +20,10 @@
 //! | `search`, `find`, `resolverecipients`, `validatecert`, `settings` | Search (Mailbox, GAL), Find (16.1), ResolveRecipients, ValidateCert, Settings |
 //! | `items`, `seed` | the five item classes, version pruning, body shaping; the seed every mailbox starts with |
 //! | `faults` | fault profiles ([`MockConfig::profiles`]): documented server regressions as interceptors around dispatch, apart from the handlers |
+//! | `scenario` | scenarios ([`MockConfig::scenario`]): the scripted server side of a device's session (Sync Status 3, 449, Ping 7, paging, 503, wipe, 451) and how the client reacted |
+//! | `referee` | the device-client referee ([`MockConfig::referee`], `eastest serve --validate`): records each device's session and checks every request (catalogue: `--list-checks`); [`MockServer::referee`] |
 //! | `state`, `persist` | the store (one lock; in memory, or a redb database with `data_dir`) |
+//! | `transport` | the connections: a lean HTTP/1.1 server (no buffer held by an idle connection or a waiting Ping), timeouts ([`MockConfig::timeouts`]), HTTPS with rustls ([`MockConfig::tls`]) |
 //!
 //! Every command of MS-ASCMD is answered except GetHierarchy (12.1 only,
 //! replaced by FolderSync), which gets HTTP 501 and is not advertised.
@@ -83,11 +86,13 @@ mod ping;
 mod provision;
 pub mod referee;
 mod resolverecipients;
+pub mod scenario;
 mod search;
 mod seed;
 mod settings;
 mod state;
 mod sync;
+mod transport;
 mod validatecert;
 mod xml;
 
@@ -103,6 +108,8 @@ pub use faults::{Profile, UnknownProfile};
 pub use http::PATH;
 pub use persist::{FILE_NAME as DATA_FILE_NAME, PersistError};
 pub use provision::POLICY_TYPE;
+pub use scenario::Scenario;
+pub use transport::{Certificate, Timeouts, TlsError, TlsSetup};
 
 use crate::wbxml::{ProtocolVersion, VersionSet};
 
@@ -136,6 +143,18 @@ pub struct MockConfig {
     /// (`faults` module; `eastest serve --profile`, `--list-profiles`).
     /// Empty (the default): the spec-faithful server.
     pub profiles: Vec<Profile>,
+    /// Serve HTTPS with this certificate (`transport::tls`; `eastest serve
+    /// --tls`). `None` (the default): plain HTTP.
+    pub tls: Option<TlsSetup>,
+    /// The transport's timeouts for slow and idle clients (`transport`).
+    pub timeouts: Timeouts,
+    /// Judge every device client's requests (`referee` module; `eastest
+    /// serve --validate`). `None` (the default): no referee, no overhead.
+    pub referee: Option<referee::RefereeConfig>,
+    /// A scenario (`scenario` module; `eastest serve --scenario FILE`): the
+    /// scripted server side of each device's session, whose reactions
+    /// [`Scenario::reactions`] reports. `None` (the default): no script.
+    pub scenario: Option<Arc<Scenario>>,
 }
 
 impl Default for MockConfig {
@@ -150,6 +169,10 @@ impl Default for MockConfig {
             heartbeat_range: (60, 3540),
             data_dir: None,
             profiles: Vec::new(),
+            tls: None,
+            timeouts: Timeouts::default(),
+            referee: None,
+            scenario: None,
         }
     }
 }
@@ -160,6 +183,8 @@ struct Shared {
     store: state::Store,
     /// The interceptors of `config.profiles` (none: the clean handlers).
     faults: faults::Faults,
+    /// With [`MockConfig::referee`]: the sessions it judges.
+    referee: Option<Arc<referee::Referee>>,
 }
 
 /// A running mock server. Dropping it without [`MockServer::shutdown`] stops
@@ -168,9 +193,12 @@ pub struct MockServer {
     addr: SocketAddr,
     stop: Option<oneshot::Sender<()>>,
     task: JoinHandle<io::Result<()>>,
+    /// With TLS: the certificate served.
+    certificate: Option<Certificate>,
     /// With a data directory: to see when the last request's state, and
     /// with it the open database, is gone.
     shared: Option<std::sync::Weak<Shared>>,
+    referee: Option<Arc<referee::Referee>>,
 }
 
 impl MockServer {
@@ -179,15 +207,37 @@ impl MockServer {
     /// be used fails with an error wrapping a [`PersistError`] (before
     /// binding).
     pub async fn start(config: MockConfig) -> io::Result<MockServer> {
+        // Certificate problems are reported (a [`TlsError`] naming the
+        // file) before anything else happens.
+        let tls = match &config.tls {
+            Some(setup) => {
+                Some(transport::tls::acceptor(setup, config.listen).map_err(io::Error::other)?)
+            }
+            None => None,
+        };
+        let (acceptor, certificate) = tls.unzip();
+        let limits = transport::Limits {
+            timeouts: config.timeouts,
+            max_body: config.max_body_bytes,
+        };
         let store = state::Store::open(&config.accounts, config.data_dir.as_deref())
             .map_err(io::Error::other)?;
         let listener = tokio::net::TcpListener::bind(config.listen).await?;
         let addr = listener.local_addr()?;
-        let faults = faults::Faults::new(&config.profiles);
+        let faults = faults::Faults::for_config(&config);
+        let referee = config.referee.clone().map(|r| {
+            Arc::new(referee::Referee::new(
+                r,
+                config.versions,
+                config.heartbeat_range,
+            ))
+        });
+        let shared_referee = referee.clone();
         let shared = Arc::new(Shared {
             store,
             config,
             faults,
+            referee,
         });
         let weak = shared
             .config
@@ -196,21 +246,16 @@ impl MockServer {
             .then(|| Arc::downgrade(&shared));
         let app = http::router(shared);
         let (stop, stopped) = oneshot::channel::<()>();
-        let task = tokio::spawn(async move {
-            // `into_make_service` shares one router among connections instead
-            // of rebuilding it for each: about 4 KiB less per open
-            // connection, which is what thousands of held Pings cost.
-            axum::serve(listener, app.into_make_service())
-                .with_graceful_shutdown(async {
-                    let _ = stopped.await;
-                })
-                .await
-        });
+        // The connections share this one router (a clone is a reference
+        // count).
+        let task = tokio::spawn(transport::serve(listener, app, acceptor, limits, stopped));
         Ok(MockServer {
             addr,
             stop: Some(stop),
             task,
+            certificate,
             shared: weak,
+            referee: shared_referee,
         })
     }
 
@@ -219,9 +264,28 @@ impl MockServer {
         self.addr
     }
 
-    /// The EAS endpoint, e.g. `http://127.0.0.1:41234/Microsoft-Server-ActiveSync`.
+    /// With [`MockConfig::tls`]: the certificate served (DER, PEM, SHA-256
+    /// fingerprint), for clients to trust or pin.
+    pub fn certificate(&self) -> Option<&Certificate> {
+        self.certificate.as_ref()
+    }
+
+    /// The referee, when [`MockConfig::referee`] is set: each device's
+    /// session, its findings, and the reports
+    /// ([`referee::Referee::write_reports`]).
+    pub fn referee(&self) -> Option<Arc<referee::Referee>> {
+        self.referee.clone()
+    }
+
+    /// The EAS endpoint, e.g. `http://127.0.0.1:41234/Microsoft-Server-ActiveSync`
+    /// (`https://` with [`MockConfig::tls`]).
     pub fn url(&self) -> String {
-        format!("http://{}{}", self.addr, PATH)
+        let scheme = if self.certificate.is_some() {
+            "https"
+        } else {
+            "http"
+        };
+        format!("{scheme}://{}{}", self.addr, PATH)
     }
 
     /// Stops accepting connections, lets requests in flight finish, and

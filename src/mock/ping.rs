@@ -152,6 +152,10 @@ pub async fn handle(ctx: &Ctx<'_>, request: Option<&Element>) -> Reply {
     let Some((interval, folders)) = complete else {
         return status_only(ctx, MISSING_PARAMETERS);
     };
+    // The request as sent is not needed while waiting (`folders` is the
+    // complete list): freed before a wait that can last an hour, times
+    // thousands of devices.
+    drop(asked);
 
     let deadline = Instant::now() + Duration::from_secs(u64::from(interval));
     // Subscribe before the first look, so that no change is missed.

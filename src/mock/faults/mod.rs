@@ -36,7 +36,8 @@
 //! The per-family modules document each choice made where the source
 //! document leaves room.
 
-mod edit;
+/// Tree surgery, also used by the scenario engine (`super::scenario`).
+pub(super) mod edit;
 mod kb810018;
 mod kb923164;
 mod kb967525;
@@ -46,7 +47,10 @@ mod ur4;
 
 use std::any::Any;
 use std::fmt;
+use std::future::Future;
+use std::pin::Pin;
 use std::str::FromStr;
+use std::sync::Arc;
 
 use crate::protocol::Command;
 use crate::wbxml::Element;
@@ -328,10 +332,25 @@ pub trait Fault: Send + Sync {
         let _ = (call, memo);
         answer
     }
+
+    /// A server-side change made while the handler runs (a Ping or a Sync
+    /// that waits): the future runs beside the handler and is dropped,
+    /// unfinished or not, when the handler answers. Called after every
+    /// `before`, for layers that did not answer.
+    fn during<'f>(
+        &'f self,
+        call: &'f Call<'_, '_>,
+    ) -> Option<Pin<Box<dyn Future<Output = ()> + Send + 'f>>> {
+        let _ = call;
+        None
+    }
 }
 
-/// The profiles a server runs with, built once from [`MockConfig::profiles`](super::MockConfig::profiles)
-/// (some keep state across requests: `mis-restore`).
+/// The interceptors a server runs with, built once from the configuration
+/// (some keep state across requests: `mis-restore`, a scenario): the
+/// scenario ([`MockConfig::scenario`](super::MockConfig::scenario)) as the
+/// outermost layer, so that it sees every request first and its answers
+/// are its own, then the [`MockConfig::profiles`](super::MockConfig::profiles).
 #[derive(Default)]
 pub struct Faults {
     layers: Vec<Box<dyn Fault>>,
@@ -342,6 +361,15 @@ impl Faults {
         Faults {
             layers: profiles.iter().map(|p| (p.entry().make)()).collect(),
         }
+    }
+
+    /// The scenario and the profiles of `config`.
+    pub fn for_config(config: &super::MockConfig) -> Faults {
+        let mut faults = Faults::new(&config.profiles);
+        if let Some(scenario) = &config.scenario {
+            faults.layers.insert(0, Box::new(Arc::clone(scenario)));
+        }
+        faults
     }
 }
 
@@ -372,17 +400,50 @@ pub async fn dispatch(
             }
         }
     }
+    let entered = memos.len();
     let mut answer = match answered {
         Some(answer) => answer,
-        None => command::dispatch(command, ctx, call.request.as_ref())
-            .await
-            .into(),
+        None => {
+            let handler = command::dispatch(command, ctx, call.request.as_ref());
+            let during: Vec<_> = faults
+                .layers
+                .iter()
+                .filter_map(|layer| layer.during(&call))
+                .collect();
+            if during.is_empty() {
+                handler.await.into()
+            } else {
+                beside(handler, during).await.into()
+            }
+        }
     };
-    let entered = memos.len();
     for (layer, memo) in faults.layers[..entered].iter().zip(memos).rev() {
         answer = layer.after(&call, answer, memo);
     }
     answer
+}
+
+/// Runs the `during` futures (one after the other) beside the handler, and
+/// drops whatever is left of them when the handler answers.
+async fn beside<T>(
+    handler: impl Future<Output = T>,
+    during: Vec<Pin<Box<dyn Future<Output = ()> + Send + '_>>>,
+) -> T {
+    let side = async move {
+        for f in during {
+            f.await;
+        }
+    };
+    tokio::pin!(handler);
+    tokio::pin!(side);
+    let mut side_done = false;
+    loop {
+        tokio::select! {
+            biased;
+            reply = &mut handler => return reply,
+            () = &mut side, if !side_done => side_done = true,
+        }
+    }
 }
 
 #[cfg(test)]

@@ -76,17 +76,10 @@ pub struct Reaction {
 pub enum ReactionResult {
     /// The step's situation was created, and the client's next request(s)
     /// did what the protocol requires.
-    Met {
-        at: SystemTime,
-    },
+    Met { at: SystemTime },
     /// The client did something else.
-    Violated {
-        at: SystemTime,
-        detail: String,
-    },
+    Violated { at: SystemTime, detail: String },
     /// The step fired but the session ended before the client reacted (or
     /// the step never fired: the scenario did not get that far).
-    NotObserved {
-        detail: String,
-    },
+    NotObserved { detail: String },
 }
