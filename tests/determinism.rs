@@ -1,5 +1,7 @@
 //! Determinism: two consecutive runs of the corpus against the same target
-//! give identical snapshots. Against a lab server (`EASTEST_URL`, as in
+//! give identical snapshots, equal to the reviewed set
+//! (`snapshots/<profile>/<version>/`), with no failure beyond the target
+//! profile's known deviations. Against a lab server (`EASTEST_URL`, as in
 //! `tests/suites.rs`) the second run meets the state the first left behind
 //! (new DeviceIds, items the cleanup removed), so this shows that the
 //! normalisation hides everything a run does not decide (ids, keys,
@@ -108,8 +110,19 @@ async fn two_runs_give_identical_snapshots() {
     let base = std::env::temp_dir().join(format!("eastest-determinism-{}", std::process::id()));
     let _ = std::fs::remove_dir_all(&base);
     let (first, second) = (base.join("first"), base.join("second"));
-    let a = run_once(&first, "runA1").await;
-    let b = run_once(&second, "runB2").await;
+    // Two run ids of the length the reviewed snapshots were made with: the
+    // id is in subjects, so its length is in message sizes.
+    let ids = match lab() {
+        Some(_) => {
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            (format!("run{now:010}"), format!("run{:010}", now + 1))
+        }
+        None => ("runA".to_string(), "runB".to_string()),
+    };
+    let a = run_once(&first, &ids.0).await;
+    let b = run_once(&second, &ids.1).await;
 
     // The same suites ended the same way both times.
     let statuses = |o: &RunOutcome| -> Vec<(String, String)> {
@@ -160,5 +173,49 @@ async fn two_runs_give_identical_snapshots() {
         differing.len(),
         differing.join("\n")
     );
+
+    // Nothing failed beyond the target profile's known deviations, in
+    // either run.
+    let failing: Vec<String> = a
+        .suites
+        .iter()
+        .chain(&b.suites)
+        .filter(|s| s.status.is_failure())
+        .map(|s| format!("{}: {:?}", s.id, s.status))
+        .collect();
+    assert!(failing.is_empty(), "suites failed:\n{}", failing.join("\n"));
+
+    // And the snapshots are the reviewed ones of the target's set (the
+    // insta header aside), where that set is committed.
+    let committed = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("snapshots")
+        .join(&a.target.profile)
+        .join(&a.target.version);
+    if committed.is_dir() {
+        let reviewed = read_tree(&committed);
+        let unreviewed: Vec<String> = one
+            .iter()
+            .filter(|(k, v)| {
+                reviewed
+                    .get(*k)
+                    .is_none_or(|r| snapshot_body(r) != snapshot_body(v))
+            })
+            .map(|(k, _)| k.display().to_string())
+            .collect();
+        assert!(
+            unreviewed.is_empty(),
+            "{} snapshot(s) differ from or are missing in {}: {}",
+            unreviewed.len(),
+            committed.display(),
+            unreviewed.join(", ")
+        );
+    }
     let _ = std::fs::remove_dir_all(&base);
+}
+
+/// A snapshot file's text without insta's header.
+fn snapshot_body(text: &str) -> &str {
+    text.strip_prefix("---")
+        .and_then(|rest| rest.split_once("\n---\n"))
+        .map_or(text, |(_, body)| body)
 }

@@ -67,7 +67,12 @@ async fn suite(
     let mocks = MockTargets::new();
     let (target, profile, version, run_id) = match lab() {
         Some((target, profile, version)) => {
-            let run_id = format!("run{}", std::process::id());
+            // As `eastest run` makes them: always the same length, which
+            // the message sizes in snapshots depend on.
+            let now = std::time::SystemTime::now()
+                .duration_since(std::time::UNIX_EPOCH)
+                .map_or(0, |d| d.as_secs());
+            let run_id = format!("run{now:010}");
             (target, profile, version, run_id)
         }
         None => (

@@ -232,6 +232,13 @@ fn committed_profiles_name_real_suites_and_steps() {
             continue;
         };
         profiles += 1;
+        for (suite, _) in &profile.skips {
+            assert!(
+                suites.iter().any(|s| &s.id == suite),
+                "{}: skip of a suite that does not exist: `{suite}`",
+                profile.file.display()
+            );
+        }
         for d in &profile.deviations {
             let s = suites
                 .iter()

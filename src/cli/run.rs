@@ -295,8 +295,10 @@ async fn run_async(mut args: RunArgs) -> Result<(), CliError> {
             options.insecure = args.insecure;
             // Fresh DeviceIds per run: a lab account keeps device state
             // between runs.
+            // Always 13 characters: the run id is in subjects, so its
+            // length is in the message sizes snapshots show.
             options.run_id = format!(
-                "run{}",
+                "run{:010}",
                 SystemTime::now()
                     .duration_since(UNIX_EPOCH)
                     .map_or(0, |d| d.as_secs())

@@ -247,6 +247,13 @@ pub async fn run_suite(
     {
         return (skipped(suite, why), 0);
     }
+    if let Some(why) = options
+        .target_profile
+        .as_ref()
+        .and_then(|p| p.skip(&suite.id))
+    {
+        return (skipped(suite, why), 0);
+    }
     // The target profile's request timeout, if it sets one.
     let timed;
     let options = match options
@@ -360,6 +367,10 @@ async fn run_devices(
             let missing = match requirement {
                 Requirement::Command(c) => (!info.commands.iter().any(|x| x == c.name()))
                     .then(|| format!("needs {c}, which the server does not advertise")),
+                Requirement::Feature(feature) => options
+                    .target_profile
+                    .as_ref()
+                    .and_then(|p| p.lacks(*feature)),
                 Requirement::TestHooks => {
                     (!target.test_hooks).then(|| "needs the eastest mock's test hooks".to_string())
                 }
@@ -572,11 +583,17 @@ async fn run_devices(
     }
 
     // Remove what the suite created, so it can run again on a lab account.
+    // Every device's items first, then the folders: a folder may hold
+    // items another device added.
     let mut cleanup_errors = Vec::new();
-    for (name, device) in &devices {
-        match cleanup(device, options.version).await {
-            Ok(n) => requests += n,
-            Err(e) => cleanup_errors.push(format!("device {name}: {e}")),
+    let mut names: Vec<&String> = devices.keys().collect();
+    names.sort();
+    for phase in [Cleanup::Items, Cleanup::Folders] {
+        for name in &names {
+            match cleanup(&devices[*name], phase, options.version).await {
+                Ok(n) => requests += n,
+                Err(e) => cleanup_errors.push(format!("device {name}: {e}")),
+            }
         }
     }
     if !cleanup_errors.is_empty() {
@@ -1163,9 +1180,23 @@ fn track(device: &mut Device, step: &Step, answer: &Answer) {
 
 /// Deletes the items and folders a device created; the HTTP requests used.
 /// Items already gone (Status 8) are fine.
-async fn cleanup(device: &Device, version: ProtocolVersion) -> Result<usize, String> {
+/// The two passes of the cleanup.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Cleanup {
+    Items,
+    Folders,
+}
+
+async fn cleanup(
+    device: &Device,
+    phase: Cleanup,
+    version: ProtocolVersion,
+) -> Result<usize, String> {
     let mut requests = 0;
     let mut problems = Vec::new();
+    if phase == Cleanup::Folders {
+        return cleanup_folders(device, version).await;
+    }
     let mut by_collection: HashMap<&str, Vec<&str>> = HashMap::new();
     for (collection, item) in &device.items {
         by_collection.entry(collection).or_default().push(item);
@@ -1173,10 +1204,9 @@ async fn cleanup(device: &Device, version: ProtocolVersion) -> Result<usize, Str
     let mut collections: Vec<_> = by_collection.into_iter().collect();
     collections.sort();
     for (collection, items) in collections {
-        if device.folders.iter().any(|f| f == collection) {
-            // The folder goes, and its items with it.
-            continue;
-        }
+        // Items of a folder the suite created go first too: some servers
+        // refuse to delete a folder that still holds items (SOGo answers
+        // FolderDelete of a non-empty address book with HTTP 500).
         let known = device
             .sync_keys
             .get(collection)
@@ -1187,6 +1217,17 @@ async fn cleanup(device: &Device, version: ProtocolVersion) -> Result<usize, Str
             Err(why) => problems.push(why),
         }
     }
+    if problems.is_empty() {
+        Ok(requests)
+    } else {
+        Err(problems.join("; "))
+    }
+}
+
+/// Deletes the folders the device created, newest first.
+async fn cleanup_folders(device: &Device, version: ProtocolVersion) -> Result<usize, String> {
+    let mut requests = 0;
+    let mut problems = Vec::new();
     let mut key = device.folder_key.clone().filter(|k| k != "0");
     for folder in device.folders.iter().rev() {
         // A key the server refuses (Status 9), or none at all: take a fresh

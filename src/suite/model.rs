@@ -56,6 +56,43 @@ pub enum Requirement {
     Provisioning,
     /// The eastest mock's test hooks (`test-hooks`).
     TestHooks,
+    /// A server feature OPTIONS does not advertise (`notes`, `oof`).
+    Feature(Feature),
+}
+
+/// What a server may lack although it advertises the command: a target
+/// profile lists the ones its server lacks (`without`), and suites that
+/// require them are skipped there with the reason.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Feature {
+    /// A Notes folder (FolderSync type 10, MS-ASNOTE).
+    Notes,
+    /// Out of Office settings stored and returned (Settings `Oof`).
+    Oof,
+}
+
+impl Feature {
+    pub const ALL: [Feature; 2] = [Feature::Notes, Feature::Oof];
+
+    /// The name in `requires` and `without`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Feature::Notes => "notes",
+            Feature::Oof => "oof",
+        }
+    }
+
+    /// What it is, for skip reasons.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Feature::Notes => "a Notes folder",
+            Feature::Oof => "Out of Office settings",
+        }
+    }
+
+    pub fn from_name(name: &str) -> Option<Feature> {
+        Feature::ALL.into_iter().find(|f| f.name() == name)
+    }
 }
 
 /// What a step sends.

@@ -519,7 +519,9 @@ impl<'s> Validator<'s> {
             let req = match text.as_str() {
                 "provisioning" => Some(Requirement::Provisioning),
                 "test-hooks" => Some(Requirement::TestHooks),
-                name => Command::from_name(name).map(Requirement::Command),
+                name => Command::from_name(name)
+                    .map(Requirement::Command)
+                    .or_else(|| Feature::from_name(name).map(Requirement::Feature)),
             };
             match req {
                 Some(r) => {
@@ -530,9 +532,10 @@ impl<'s> Validator<'s> {
                 None => {
                     let mut known: Vec<&str> = Command::ALL.iter().map(|c| c.name()).collect();
                     known.extend(["provisioning", "test-hooks"]);
+                    known.extend(Feature::ALL.map(Feature::name));
                     let hint = match did_you_mean(&text, &known) {
                         Some(s) => format!("did you mean `{s}`?"),
-                        None => "requirements are MS-ASCMD command names, `provisioning` or `test-hooks`"
+                        None => "requirements are MS-ASCMD command names, `provisioning`, `test-hooks`, `notes` or `oof`"
                             .to_string(),
                     };
                     self.error(at, format!("unknown requirement `{text}`"), Some(hint));

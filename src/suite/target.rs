@@ -17,6 +17,11 @@
 //! versions = "12.1, 14.0, 14.1"   # what it offers: other versions skip every suite
 //! provisioning = false            # it never enforces Provision
 //! request-timeout = 30            # seconds a request may take (default 120)
+//! without = ["notes"]             # features it lacks: suites requiring them are skipped
+//!
+//! [[skip]]                        # not run here, with the reason
+//! suite = "sync/windowing"
+//! reason = "its folder cannot be deleted afterwards"
 //!
 //! [[deviation]]
 //! suite = "sync/empty-response"
@@ -38,7 +43,7 @@ use toml::de::{DeTable, DeValue};
 use crate::protocol::{ProtocolVersion, VersionSet};
 
 use super::error::{Collector, SuiteError, did_you_mean};
-use super::model::{Location, Span, location_in};
+use super::model::{Feature, Location, Span, location_in};
 use super::versions::parse_versions;
 
 /// The file name of a target profile inside its snapshot set's folder.
@@ -50,8 +55,11 @@ const TOP_KEYS: &[&str] = &[
     "versions",
     "provisioning",
     "request-timeout",
+    "without",
+    "skip",
     "deviation",
 ];
+const SKIP_KEYS: &[&str] = &["suite", "reason"];
 const DEVIATION_KEYS: &[&str] = &["suite", "step", "versions", "reason", "reference"];
 
 /// A server product as suites meet it.
@@ -72,6 +80,13 @@ pub struct TargetProfile {
     /// (SOGo keeps an invalid Ping for twice its heartbeat limit) would
     /// otherwise cost the default two minutes per such suite.
     pub request_timeout: Option<std::time::Duration>,
+    /// Features the server lacks (`without = ["notes", "oof"]`): suites
+    /// that require them are skipped.
+    pub without: Vec<Feature>,
+    /// Suites not to run against this server, each with the reason
+    /// (`[[skip]]`): for a suite that would leave the server changed for
+    /// every later run, when the server refuses the cleanup.
+    pub skips: Vec<(String, String)>,
     pub deviations: Vec<Deviation>,
 }
 
@@ -116,6 +131,26 @@ impl TargetProfile {
             )),
             _ => Ok(()),
         }
+    }
+
+    /// Whether the server lacks `feature`; when it does, why (for the skip
+    /// reason).
+    pub fn lacks(&self, feature: Feature) -> Option<String> {
+        self.without.contains(&feature).then(|| {
+            format!(
+                "needs {}, which {} declares the target does not have",
+                feature.describe(),
+                self.file.display()
+            )
+        })
+    }
+
+    /// Why suite `id` is not run against this server, if the profile says.
+    pub fn skip(&self, id: &str) -> Option<String> {
+        self.skips
+            .iter()
+            .find(|(suite, _)| suite == id)
+            .map(|(_, reason)| format!("{reason} ({})", self.file.display()))
     }
 
     /// The known deviation of suite `id` at `version`, if one is recorded.
@@ -197,6 +232,70 @@ pub fn parse(source: &str, file: &FsPath) -> Result<TargetProfile, SuiteError> {
             None
         }
     };
+    let mut without = Vec::new();
+    match doc.get("without").map(|v| (v.get_ref(), span(v))) {
+        None => {}
+        Some((DeValue::Array(items), _)) => {
+            for item in items {
+                match item.get_ref() {
+                    DeValue::String(name) => match Feature::from_name(name) {
+                        Some(f) => without.push(f),
+                        None => {
+                            let names = Feature::ALL.map(Feature::name);
+                            let hint = did_you_mean(name, &names)
+                                .map(|m| format!("did you mean `{m}`?"))
+                                .unwrap_or_else(|| {
+                                    format!("the features are: {}", names.join(", "))
+                                });
+                            c.error(span(item), format!("unknown feature `{name}`"), Some(hint));
+                        }
+                    },
+                    other => c.error(
+                        span(item),
+                        format!("a feature must be a string, got {}", kind(other)),
+                        None,
+                    ),
+                }
+            }
+        }
+        Some((other, at)) => c.error(
+            at,
+            format!(
+                "`without` must be an array of feature names, got {}",
+                kind(other)
+            ),
+            None,
+        ),
+    }
+    let mut skips = Vec::new();
+    match doc.get("skip").map(|v| (v.get_ref(), span(v))) {
+        None => {}
+        Some((DeValue::Array(entries), _)) => {
+            for entry in entries {
+                match entry.get_ref() {
+                    DeValue::Table(t) => {
+                        unknown_keys(&mut c, t, SKIP_KEYS, "a skip");
+                        let suite = text(&mut c, t, "suite");
+                        let reason = text(&mut c, t, "reason");
+                        match (suite, reason) {
+                            (Some(s), Some(r)) => skips.push((s, r)),
+                            _ => c.error(span(entry), "a skip needs `suite` and `reason`", None),
+                        }
+                    }
+                    other => c.error(
+                        span(entry),
+                        format!("a skip must be a table, got {}", kind(other)),
+                        Some("write each one as `[[skip]]`".into()),
+                    ),
+                }
+            }
+        }
+        Some((other, at)) => c.error(
+            at,
+            format!("`skip` must be an array of tables, got {}", kind(other)),
+            Some("write each one as `[[skip]]`".into()),
+        ),
+    }
     let mut deviations = Vec::new();
     match doc.get("deviation").map(|v| (v.get_ref(), span(v))) {
         None => {}
@@ -247,6 +346,8 @@ pub fn parse(source: &str, file: &FsPath) -> Result<TargetProfile, SuiteError> {
         versions,
         provisioning,
         request_timeout,
+        without,
+        skips,
         deviations,
     })
 }
@@ -378,6 +479,11 @@ name = "Lab 1.0"
 versions = "12.1, 14.1"
 provisioning = false
 request-timeout = 30
+without = ["oof"]
+
+[[skip]]
+suite = "sync/w"
+reason = "leaves a folder behind"
 
 [[deviation]]
 suite = "sync/a"
@@ -395,6 +501,12 @@ reference = "MS-ASCMD 2.2.3.177.10"
         .expect("loads");
         assert_eq!(p.name, "Lab 1.0");
         assert_eq!(p.provisioning, Some(false));
+        assert!(
+            p.skip("sync/w")
+                .is_some_and(|r| r.contains("leaves a folder"))
+        );
+        assert!(p.skip("sync/a").is_none());
+        assert!(p.lacks(Feature::Oof).is_some() && p.lacks(Feature::Notes).is_none());
         assert_eq!(p.request_timeout, Some(std::time::Duration::from_secs(30)));
         assert!(p.offers(ProtocolVersion::V14_1).is_ok());
         let why = p.offers(ProtocolVersion::V16_1).unwrap_err();
@@ -403,7 +515,7 @@ reference = "MS-ASCMD 2.2.3.177.10"
             .deviation("sync/a", ProtocolVersion::V12_1)
             .expect("recorded");
         assert_eq!(d.step.as_deref(), Some("first"));
-        assert_eq!(d.location.line, 7);
+        assert_eq!(d.location.line, 12);
         assert!(p.deviation("ping/b", ProtocolVersion::V12_1).is_none());
         assert!(p.deviation("ping/b", ProtocolVersion::V14_1).is_some());
         assert!(p.deviation("sync/other", ProtocolVersion::V14_1).is_none());
