@@ -310,3 +310,53 @@ mod tests {
         assert_eq!(e.to_string(), "y.toml: cannot read the scenario file: gone");
     }
 }
+
+/// Walking a TOML document by hand (`toml::de::DeTable`), the way the
+/// suite, target profile and scenario loaders do: spans, type names for
+/// messages, and unknown keys with a did-you-mean.
+pub(crate) mod toml_walk {
+    use toml::de::{DeTable, DeValue};
+
+    use super::{Collector, Span, did_you_mean};
+
+    /// The byte range of a spanned TOML key or value.
+    pub fn span_of<T>(s: &toml::Spanned<T>) -> Span {
+        s.span().into()
+    }
+
+    /// "a string", "an integer"...: a value's type as messages name it.
+    pub fn kind_of(v: &DeValue<'_>) -> &'static str {
+        match v {
+            DeValue::String(_) => "a string",
+            DeValue::Integer(_) => "an integer",
+            DeValue::Float(_) => "a float",
+            DeValue::Boolean(_) => "a boolean",
+            DeValue::Datetime(_) => "a date-time",
+            DeValue::Array(_) => "an array",
+            DeValue::Table(_) => "a table",
+        }
+    }
+
+    /// Reports every key of `table` not in `known`, in file order, with a
+    /// did-you-mean or the list of known keys; `place` says where ("in a
+    /// step").
+    pub fn unknown_keys(c: &mut Collector<'_>, table: &DeTable<'_>, known: &[&str], place: &str) {
+        let mut keys: Vec<_> = table.iter().map(|(k, _)| k).collect();
+        keys.sort_by_key(|k| k.span().start);
+        for k in keys {
+            let name = k.get_ref().as_ref();
+            if known.contains(&name) {
+                continue;
+            }
+            let hint = match did_you_mean(name, known) {
+                Some(s) => format!("did you mean `{s}`?"),
+                None => format!("known keys {place}: {}", known.join(", ")),
+            };
+            c.error(
+                span_of(k),
+                format!("unknown key `{name}` {place}"),
+                Some(hint),
+            );
+        }
+    }
+}

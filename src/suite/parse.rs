@@ -27,6 +27,7 @@ use super::model::*;
 use super::path::Path;
 use super::template::{BUILTIN_VARIABLES, is_variable_name, scan};
 use super::versions::{RUN_VERSIONS, parse_versions, versions_text};
+use crate::diagnostic::toml_walk::{kind_of as kind, span_of as span, unknown_keys};
 
 type Value<'i> = Spanned<DeValue<'i>>;
 type Key<'i> = Spanned<std::borrow::Cow<'i, str>>;
@@ -122,26 +123,6 @@ fn toml_hint(message: &str) -> Option<String> {
     }
 }
 
-fn span<T>(s: &Spanned<T>) -> Span {
-    let r = s.span();
-    Span {
-        start: r.start,
-        end: r.end,
-    }
-}
-
-fn kind(v: &DeValue<'_>) -> &'static str {
-    match v {
-        DeValue::String(_) => "a string",
-        DeValue::Integer(_) => "an integer",
-        DeValue::Float(_) => "a float",
-        DeValue::Boolean(_) => "a boolean",
-        DeValue::Datetime(_) => "a date-time",
-        DeValue::Array(_) => "an array",
-        DeValue::Table(_) => "a table",
-    }
-}
-
 /// A table's entries in file order (the tree sorts keys by name).
 fn entries<'a, 'i>(t: &'a DeTable<'i>) -> Vec<(&'a Key<'i>, &'a Value<'i>)> {
     let mut e: Vec<_> = t.iter().collect();
@@ -225,17 +206,7 @@ impl<'s> Validator<'s> {
     }
 
     fn check_keys(&mut self, table: &DeTable<'_>, known: &[&str], place: &str) {
-        for (k, _) in entries(table) {
-            let name = k.get_ref().as_ref();
-            if known.contains(&name) {
-                continue;
-            }
-            let hint = match did_you_mean(name, known) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("known keys {place}: {}", known.join(", ")),
-            };
-            self.error(span(k), format!("unknown key `{name}` {place}"), Some(hint));
-        }
+        unknown_keys(&mut self.c, table, known, place);
     }
 
     fn type_error(&mut self, name: &str, expected: &str, v: &Value<'_>) {

@@ -45,6 +45,7 @@ use crate::protocol::{ProtocolVersion, VersionSet};
 use super::error::{Collector, SuiteError, did_you_mean};
 use super::model::{Feature, Location, Span, location_in};
 use super::versions::parse_versions;
+use crate::diagnostic::toml_walk::{kind_of as kind, span_of as span, unknown_keys};
 
 /// The file name of a target profile inside its snapshot set's folder.
 pub const TARGET_FILE: &str = "target.toml";
@@ -181,7 +182,7 @@ pub fn parse(source: &str, file: &FsPath) -> Result<TargetProfile, SuiteError> {
         }
     };
     let doc = doc.get_ref();
-    unknown_keys(&mut c, doc, TOP_KEYS, "a target profile");
+    unknown_keys(&mut c, doc, TOP_KEYS, "in a target profile");
     let name = match doc.get("name").map(|v| (v.get_ref(), span(v))) {
         Some((DeValue::String(s), _)) if !s.trim().is_empty() && !s.contains('\n') => s.to_string(),
         Some((_, at)) => {
@@ -274,7 +275,7 @@ pub fn parse(source: &str, file: &FsPath) -> Result<TargetProfile, SuiteError> {
             for entry in entries {
                 match entry.get_ref() {
                     DeValue::Table(t) => {
-                        unknown_keys(&mut c, t, SKIP_KEYS, "a skip");
+                        unknown_keys(&mut c, t, SKIP_KEYS, "in a skip");
                         let suite = text(&mut c, t, "suite");
                         let reason = text(&mut c, t, "reason");
                         match (suite, reason) {
@@ -355,7 +356,7 @@ pub fn parse(source: &str, file: &FsPath) -> Result<TargetProfile, SuiteError> {
 type Value<'i> = toml::Spanned<DeValue<'i>>;
 
 fn deviation(c: &mut Collector<'_>, t: &DeTable<'_>, at: Span) -> Option<Deviation> {
-    unknown_keys(c, t, DEVIATION_KEYS, "a deviation");
+    unknown_keys(c, t, DEVIATION_KEYS, "in a deviation");
     let before = c.diagnostics.len();
     let suite = required(c, t, "suite", at);
     let reason = required(c, t, "reason", at);
@@ -428,38 +429,6 @@ fn versions(c: &mut Collector<'_>, v: &Value<'_>) -> Option<VersionSet> {
             );
             None
         }
-    }
-}
-
-fn unknown_keys(c: &mut Collector<'_>, t: &DeTable<'_>, known: &[&str], what: &str) {
-    for (k, _) in t.iter() {
-        let name = k.get_ref().as_ref();
-        if !known.contains(&name) {
-            let hint = did_you_mean(name, known)
-                .map(|m| format!("did you mean `{m}`?"))
-                .or_else(|| Some(format!("the keys of {what} are: {}", known.join(", "))));
-            c.error(span(k), format!("unknown key `{name}` in {what}"), hint);
-        }
-    }
-}
-
-fn span<T>(s: &toml::Spanned<T>) -> Span {
-    let r = s.span();
-    Span {
-        start: r.start,
-        end: r.end,
-    }
-}
-
-fn kind(v: &DeValue<'_>) -> &'static str {
-    match v {
-        DeValue::String(_) => "a string",
-        DeValue::Integer(_) => "an integer",
-        DeValue::Float(_) => "a float",
-        DeValue::Boolean(_) => "a boolean",
-        DeValue::Datetime(_) => "a date-time",
-        DeValue::Array(_) => "an array",
-        DeValue::Table(_) => "a table",
     }
 }
 

@@ -11,6 +11,7 @@ use std::sync::Arc;
 use toml::Spanned;
 use toml::de::{DeTable, DeValue};
 
+use crate::diagnostic::toml_walk::{kind_of as kind, span_of as span, unknown_keys};
 use crate::diagnostic::{Collector, FileError, Span, did_you_mean};
 use crate::protocol::Command;
 use crate::wbxml::{ProtocolVersion, VersionSet};
@@ -103,22 +104,6 @@ pub fn load(file: &Path) -> Result<Script, FileError> {
     parse(&source, file)
 }
 
-fn span<T>(s: &Spanned<T>) -> Span {
-    s.span().into()
-}
-
-fn kind(v: &DeValue<'_>) -> &'static str {
-    match v {
-        DeValue::String(_) => "a string",
-        DeValue::Integer(_) => "an integer",
-        DeValue::Float(_) => "a float",
-        DeValue::Boolean(_) => "a boolean",
-        DeValue::Datetime(_) => "a date-time",
-        DeValue::Array(_) => "an array",
-        DeValue::Table(_) => "a table",
-    }
-}
-
 fn get<'a, 'i>(t: &'a DeTable<'i>, key: &str) -> Option<&'a Value<'i>> {
     t.iter()
         .find(|(k, _)| k.get_ref().as_ref() == key)
@@ -135,19 +120,7 @@ impl Validator<'_> {
     }
 
     fn check_keys(&mut self, t: &DeTable<'_>, known: &[&str], place: &str) {
-        let mut keys: Vec<_> = t.iter().map(|(k, _)| k).collect();
-        keys.sort_by_key(|k| k.span().start);
-        for k in keys {
-            let name = k.get_ref().as_ref();
-            if known.contains(&name) {
-                continue;
-            }
-            let hint = match did_you_mean(name, known) {
-                Some(s) => format!("did you mean `{s}`?"),
-                None => format!("known keys {place}: {}", known.join(", ")),
-            };
-            self.error(span(k), format!("unknown key `{name}` {place}"), Some(hint));
-        }
+        unknown_keys(&mut self.c, t, known, place);
     }
 
     fn type_error(&mut self, key: &str, expected: &str, v: &Value<'_>) {
