@@ -235,7 +235,7 @@ fn global_status(v: ProtocolVersion, status: u8, limit: Option<u32>) -> Reply {
 }
 
 /// The strict order of a request `Collection`'s children (MS-ASCMD 2.2.3.29.2).
-const COLLECTION_ORDER: &[&str] = &[
+pub(super) const COLLECTION_ORDER: &[&str] = &[
     "Class",
     "SyncKey",
     "CollectionId",

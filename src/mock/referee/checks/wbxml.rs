@@ -84,18 +84,7 @@ static SCHEMA: &[Rule] = &[
         required: &["SyncKey", "CollectionId"],
         // The sequence of the request's Collection (the mock enforces it
         // too: Status 4 out of order).
-        order: &[
-            "Class",
-            "SyncKey",
-            "CollectionId",
-            "Supported",
-            "DeletesAsMoves",
-            "GetChanges",
-            "WindowSize",
-            "ConversationMode",
-            "Options",
-            "Commands",
-        ],
+        order: crate::mock::sync::COLLECTION_ORDER,
         since: ALL,
         reference: "MS-ASCMD 2.2.3.29.2, 2.2.3.181.4",
     },
