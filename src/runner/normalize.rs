@@ -202,6 +202,30 @@ fn sort_key(doc: &Doc) -> String {
     key
 }
 
+/// The tie-breaker of [`sort_key`]: the alias numbers the element's
+/// identifiers already have, in document order (`u64::MAX` for one not
+/// seen yet). Two changes with the same content (a duplicate the server
+/// made) then come in the order of the ids earlier steps named, whatever
+/// order the server sent them in.
+fn known_aliases(doc: &Doc, aliases: &HashMap<String, String>) -> Vec<u64> {
+    fn walk(doc: &Doc, aliases: &HashMap<String, String>, out: &mut Vec<u64>) {
+        if doc.is(ALIASED) && !doc.has_elements() {
+            let number = aliases
+                .get(&doc.value())
+                .and_then(|a| a.trim_end_matches(']').rsplit(' ').next()?.parse().ok());
+            out.push(number.unwrap_or(u64::MAX));
+        }
+        for c in &doc.content {
+            if let Content::Element(d) = c {
+                walk(d, aliases, out);
+            }
+        }
+    }
+    let mut out = Vec::new();
+    walk(doc, aliases, &mut out);
+    out
+}
+
 /// The TIME_ZONE_INFORMATION blobs (MS-ASDTYPE 2.6.4), written decoded:
 /// readable in a diff, and without the bytes that carry no meaning (the
 /// rest of a transition date whose month is 0, which some servers leave
@@ -780,7 +804,7 @@ impl Printer<'_> {
     /// that aliases are handed out in that order too. Ties keep the
     /// server's order.
     fn unordered_children(&mut self, doc: &Doc, element: &Element, depth: usize) {
-        let mut children: Vec<(String, &Doc, &Element)> = doc
+        let mut children: Vec<((String, Vec<u64>), &Doc, &Element)> = doc
             .content
             .iter()
             .filter_map(|c| match c {
@@ -788,7 +812,13 @@ impl Printer<'_> {
                 _ => None,
             })
             .zip(element.elements())
-            .map(|(d, e)| (sort_key(d), d, e))
+            .map(|(d, e)| {
+                (
+                    (sort_key(d), known_aliases(d, &self.normalizer.aliases)),
+                    d,
+                    e,
+                )
+            })
             .collect();
         children.sort_by(|a, b| a.0.cmp(&b.0));
         for (_, d, e) in children {
