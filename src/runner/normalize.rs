@@ -202,6 +202,10 @@ fn sort_key(doc: &Doc) -> String {
     key
 }
 
+/// What [`Printer::unordered_children`] sorts by: the content, then the
+/// known aliases.
+type SortKey = (String, Vec<u64>);
+
 /// The tie-breaker of [`sort_key`]: the alias numbers the element's
 /// identifiers already have, in document order (`u64::MAX` for one not
 /// seen yet). Two changes with the same content (a duplicate the server
@@ -804,7 +808,7 @@ impl Printer<'_> {
     /// that aliases are handed out in that order too. Ties keep the
     /// server's order.
     fn unordered_children(&mut self, doc: &Doc, element: &Element, depth: usize) {
-        let mut children: Vec<((String, Vec<u64>), &Doc, &Element)> = doc
+        let mut children: Vec<(SortKey, &Doc, &Element)> = doc
             .content
             .iter()
             .filter_map(|c| match c {
