@@ -18,7 +18,7 @@
 //!
 //! # Observation
 //!
-//! An axum middleware ([`observe`]) inside the compression and
+//! An axum middleware (`observe`) inside the compression and
 //! decompression layers of `super::http::router` sees each request's
 //! inflated body and each uncompressed response. It buffers the request body
 //! through the same extractor the handler uses (so the body limit and its
