@@ -13,13 +13,15 @@ use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use eastest::client::Secret;
 use eastest::embedded::{LabTarget, MockTargets};
 use eastest::protocol::ProtocolVersion;
 use eastest::runner::outcome::{RunOutcome, SuiteStatus};
 use eastest::runner::snapshot::{SnapshotMode, SnapshotStore};
-use eastest::runner::{RunOptions, Target, run};
+use eastest::runner::{RunOptions, run};
 use eastest::suite::{self, Suite, TargetProfile};
+
+mod lab;
+use lab::lab;
 
 fn corpus() -> Vec<Suite> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("suites");
@@ -48,34 +50,6 @@ fn read_tree(dir: &Path) -> BTreeMap<PathBuf, String> {
         }
     }
     files
-}
-
-fn lab() -> Option<(Target, String, ProtocolVersion)> {
-    let url = std::env::var("EASTEST_URL")
-        .ok()
-        .filter(|u| !u.is_empty())?;
-    let user = std::env::var("EASTEST_USER").expect("EASTEST_URL is set: set EASTEST_USER too");
-    let password = match std::env::var("EASTEST_PASSWORD") {
-        Ok(p) => Secret::new(p),
-        Err(_) => Secret::from_file(Path::new(
-            &std::env::var("EASTEST_PASSWORD_FILE")
-                .expect("set EASTEST_PASSWORD or EASTEST_PASSWORD_FILE"),
-        ))
-        .expect("a readable password file"),
-    };
-    let profile =
-        std::env::var("EASTEST_PROFILE").expect("EASTEST_URL is set: name it with EASTEST_PROFILE");
-    let version = std::env::var("EASTEST_VERSION")
-        .ok()
-        .map(|v| v.parse().expect("EASTEST_VERSION: a protocol version"))
-        .unwrap_or(ProtocolVersion::V14_1);
-    let target = Target {
-        url,
-        user,
-        password,
-        test_hooks: false,
-    };
-    Some((target, profile, version))
 }
 
 async fn run_once(dir: &Path, run_id: &str) -> RunOutcome {

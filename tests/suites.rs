@@ -10,45 +10,15 @@
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use eastest::client::Secret;
 use eastest::embedded::MockTargets;
-use eastest::protocol::ProtocolVersion;
 use eastest::runner::outcome::{RunOutcome, SuiteStatus, TargetInfo};
 use eastest::runner::snapshot::slug;
-use eastest::runner::{RunOptions, Target, Targets, run_suite};
+use eastest::runner::{RunOptions, Targets, run_suite};
 use eastest::suite::TargetProfile;
 use rstest::rstest;
 
-fn lab() -> Option<(Target, String, ProtocolVersion)> {
-    let url = std::env::var("EASTEST_URL")
-        .ok()
-        .filter(|u| !u.is_empty())?;
-    let user = std::env::var("EASTEST_USER").expect("EASTEST_URL is set: set EASTEST_USER too");
-    let password = match std::env::var("EASTEST_PASSWORD") {
-        Ok(p) => Secret::new(p),
-        Err(_) => {
-            let file = std::env::var("EASTEST_PASSWORD_FILE")
-                .expect("set EASTEST_PASSWORD or EASTEST_PASSWORD_FILE");
-            Secret::from_file(Path::new(&file)).expect("a readable password file")
-        }
-    };
-    let profile =
-        std::env::var("EASTEST_PROFILE").expect("EASTEST_URL is set: name it with EASTEST_PROFILE");
-    let version = std::env::var("EASTEST_VERSION")
-        .ok()
-        .map(|v| v.parse().expect("EASTEST_VERSION: a protocol version"))
-        .unwrap_or(ProtocolVersion::V14_1);
-    Some((
-        Target {
-            url,
-            user,
-            password,
-            test_hooks: false,
-        },
-        profile,
-        version,
-    ))
-}
+mod lab;
+use lab::lab;
 
 /// The protocol versions every suite runs at against the embedded mock
 /// (the corpus covers where they differ; a suite limits itself with
