@@ -39,6 +39,7 @@ const ACTION_KEYS: &[&str] = &[
     "remote-wipe",
     "redirect",
 ];
+/// A step's keys besides its action ([`ACTION_KEYS`]).
 const STEP_KEYS: &[&str] = &[
     "name",
     "when",
@@ -47,14 +48,6 @@ const STEP_KEYS: &[&str] = &[
     "expect",
     "delay-ms",
     "retry-after",
-    "sync-status",
-    "folder-sync-status",
-    "http",
-    "require-provisioning",
-    "hierarchy-change",
-    "add-items",
-    "remote-wipe",
-    "redirect",
 ];
 const WHEN_KEYS: &[&str] = &[
     "command",
@@ -304,7 +297,8 @@ impl Validator<'_> {
     }
 
     fn step(&mut self, t: &DeTable<'_>, at: Span) -> Option<Step> {
-        self.check_keys(t, STEP_KEYS, "in a step");
+        let known: Vec<&str> = STEP_KEYS.iter().chain(ACTION_KEYS).copied().collect();
+        self.check_keys(t, &known, "in a step");
         let name = self.required_text(t, "name", at, "a step");
         let when = match get(t, "when") {
             None => {
