@@ -265,3 +265,38 @@ fn committed_profiles_name_real_suites_and_steps() {
     // The mock has none; the SOGo lab's is committed with its snapshots.
     assert!(profiles >= 1, "no target profile under snapshots/");
 }
+
+/// A known deviation does not hide a changed answer: when the recorded
+/// step's snapshot no longer matches the reviewed one, the suite fails.
+#[test]
+fn a_changed_snapshot_at_the_recorded_step_is_not_hidden() {
+    let dir = temp_dir("target-snapshot");
+    suite(&dir, "known", 404, 200);
+    profile(
+        &dir,
+        r#"name = "Lab"
+[[deviation]]
+suite = "known"
+step = "options"
+reason = "answers 200"
+reference = "MS-ASHTTP 2.2.3"
+"#,
+    );
+    let run = eastest(&dir, &["--protocol", "14.1", "--update-snapshots"]);
+    assert_eq!(
+        status_of(&run, "known").0,
+        "known-deviation",
+        "{}",
+        run.stdout
+    );
+    let snap = dir.join("snaps/lab/14.1/known/options.snap");
+    let text = std::fs::read_to_string(&snap).expect("the step's snapshot was recorded");
+    std::fs::write(
+        &snap,
+        text.replace("HTTP 200", "HTTP 200\nx-reviewed: other"),
+    )
+    .expect("snapshot edited");
+    let run = eastest(&dir, &["--protocol", "14.1"]);
+    assert_eq!(status_of(&run, "known").0, "failed", "{}", run.stdout);
+    assert_eq!(run.code, Some(1));
+}

@@ -292,11 +292,18 @@ fn judge_deviation(mut outcome: SuiteOutcome, options: &RunOptions) -> SuiteOutc
                 .iter()
                 .find(|s| matches!(s.result, StepResult::Failed(_) | StepResult::Error(_)))
                 .map(|s| s.name.as_str());
-            let expected = match (&deviation.step, failed_step) {
-                (None, _) => true,
-                (Some(step), Some(failed)) => step == failed,
-                (Some(_), None) => false,
-            };
+            // A changed snapshot is a change in behaviour, even at the
+            // recorded step: the reviewed snapshot shows the deviation as
+            // it was, so a different answer is news and is not hidden.
+            let snapshot_changed = outcome.steps.iter().any(|s| {
+                matches!(&s.result, StepResult::Failed(f) if f.iter().any(|f| f.expectation == "snapshot"))
+            });
+            let expected = !snapshot_changed
+                && match (&deviation.step, failed_step) {
+                    (None, _) => true,
+                    (Some(step), Some(failed)) => step == failed,
+                    (Some(_), None) => false,
+                };
             if expected {
                 outcome.status = SuiteStatus::KnownDeviation(format!(
                     "{} ({}; {entry})",
